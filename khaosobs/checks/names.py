@@ -1,0 +1,53 @@
+"""Names: unique in their scope, and of the form the target tools accept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from khaosobs.checks.context import CheckContext
+from khaosobs.diagnostics import Diagnostic
+from khaosobs.loader import Path_
+from khaosobs.naming import ALERT_NAME_RE, SLUG_RE
+
+
+def _unique(ctx: CheckContext, what: str, names: Iterable[tuple[str, Path_]]) -> Iterable[Diagnostic]:
+    first: dict[str, Path_] = {}
+    for name, path in names:
+        if name in first:
+            where = ctx.location(first[name])
+            line = f" (first on line {where.line})" if where else ""
+            yield ctx.error(f"duplicate-{what.replace(' ', '-')}", f'duplicate {what} "{name}"{line}', path,
+                            f"every {what} name must be unique")
+        else:
+            first[name] = path
+
+
+def check(ctx: CheckContext) -> Iterable[Diagnostic]:
+    spec = ctx.spec
+    yield from _unique(ctx, "service", ((s.name, ("services", i, "name")) for i, s in ctx.services()))
+    for i, service in ctx.services():
+        base: Path_ = ("services", i)
+        if not SLUG_RE.fullmatch(service.name):
+            yield ctx.error("service-name", f'service name "{service.name}" is not a slug', (*base, "name"),
+                            "use lowercase letters, digits and dashes, starting with a letter")
+        yield from _unique(ctx, "metric", ((m.name, (*base, "metrics", j, "name")) for j, m in enumerate(service.metrics)))
+        yield from _unique(ctx, "alert", (
+            *((a.name, (*base, "alerts", j, "name")) for j, a in enumerate(service.alerts)),
+            *((a.name, (*base, "log_alerts", j, "name")) for j, a in enumerate(service.log_alerts)),
+        ))
+        yield from _unique(ctx, "SLO", ((s.name, (*base, "slos", j, "name")) for j, s in enumerate(service.slos)))
+        for j, slo in enumerate(service.slos):
+            if not SLUG_RE.fullmatch(slo.name):
+                yield ctx.error("slo-name", f'SLO name "{slo.name}" is not a slug', (*base, "slos", j, "name"),
+                                "use lowercase letters, digits and dashes, starting with a letter")
+        for kind in ("alerts", "log_alerts"):
+            for j, alert in enumerate(getattr(service, kind)):
+                if not alert.name.strip():
+                    yield ctx.error("alert-name", "alert name is empty", (*base, kind, j, "name"))
+                elif not ALERT_NAME_RE.fullmatch(alert.name):
+                    yield ctx.warning("alert-name", f'alert name "{alert.name}" is not CamelCase', (*base, kind, j, "name"),
+                                      "Prometheus convention: CamelCase, e.g. HighCommandLatency")
+    if spec.alerting is not None:
+        yield from _unique(ctx, "receiver", ((r.name, ("alerting", "receivers", i, "name"))
+                                             for i, r in enumerate(spec.alerting.receivers)))
+    yield from _unique(ctx, "dashboard title", ((d.title, ("dashboards", i, "title")) for i, d in enumerate(spec.dashboards)))

@@ -1,0 +1,155 @@
+"""The command line: parse arguments, call the library, print. Nothing else lives here.
+
+Exit codes: 0 success, 1 invalid spec / failed check / stale tree, 2 usage or missing tool,
+3 an internal error (a bug in khaosobs: never a user's fault).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_BUG = 3
+
+app = typer.Typer(
+    name="khaosobs",
+    help="Validate an observability spec and render it into Prometheus, Alertmanager, Grafana, Loki and OTel configs.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+SpecArg = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Spec files or folders (merged). Default: specs/", show_default=False),
+]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json or github")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors")]
+
+
+def _spec_paths(specs: list[Path] | None) -> list[Path]:
+    return list(specs) if specs else [Path("specs")]
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _report(validation: object, fmt: str, *, stream: str = "stdout") -> None:
+    from khaosobs.pipeline import Validation
+    from khaosobs.reporters import reporter
+
+    assert isinstance(validation, Validation)
+    sources = validation.loaded.sources if validation.loaded else {}
+    text = reporter(fmt)(validation.diagnostics.sorted(), sources)
+    (_out if stream == "stdout" else _err)(text)
+
+
+def _check_format(fmt: str) -> None:
+    from khaosobs.reporters import FORMATS
+
+    if fmt not in FORMATS:
+        _err(f"khaosobs: --format must be one of {', '.join(FORMATS)}, not {fmt!r}\n")
+        raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def validate(specs: SpecArg = None, fmt: FormatOpt = "text", strict: StrictOpt = False) -> None:
+    """Check a spec: structure, references, PromQL, naming, secrets. Every problem at once."""
+    from khaosobs.pipeline import validate_paths
+
+    _check_format(fmt)
+    validation = validate_paths(_spec_paths(specs))
+    if validation.diagnostics.items or fmt == "json":
+        _report(validation, fmt)
+    if fmt == "text" and not validation.failed(strict=strict):
+        assert validation.loaded is not None
+        _out(f"{validation.loaded.display_name()}: valid\n")
+    raise typer.Exit(EXIT_INVALID if validation.failed(strict=strict) else EXIT_OK)
+
+
+@app.command()
+def render(
+    specs: SpecArg = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder")] = Path("generated"),
+    target: Annotated[list[str] | None, typer.Option("--target", "-t", help="Render only these targets")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a diff when stale")] = False,
+    templates: Annotated[Path | None, typer.Option("--templates", help="Folder of templates overriding the built-in ones by name")] = None,
+    strict: StrictOpt = False,
+    fmt: FormatOpt = "text",
+) -> None:
+    """Validate, then write the generated files (atomically; stale files removed)."""
+    from khaosobs.pipeline import validate_paths
+    from khaosobs.render import render_outputs
+    from khaosobs.targets import target_names
+    from khaosobs.writer import apply, diff, plan
+
+    _check_format(fmt)
+    if target:
+        unknown = [t for t in target if t not in target_names()]
+        if unknown:
+            _err(f"khaosobs: unknown target {', '.join(unknown)}; targets: {', '.join(target_names())}\n")
+            raise typer.Exit(EXIT_USAGE)
+    if templates is not None and not templates.is_dir():
+        _err(f"khaosobs: --templates {templates} is not a folder\n")
+        raise typer.Exit(EXIT_USAGE)
+    validation = validate_paths(_spec_paths(specs))
+    if validation.diagnostics.items:
+        _report(validation, fmt, stream="stderr")
+    if validation.failed(strict=strict):
+        _err("khaosobs: spec is invalid; nothing was written\n")
+        raise typer.Exit(EXIT_INVALID)
+    assert validation.spec is not None and validation.loaded is not None
+    files = render_outputs(validation.spec, validation.loaded.display_name(), targets=target, templates=templates)
+    result = plan(output, files, target)
+    if check:
+        if result.stale:
+            _out(diff(result))
+            _err(f"khaosobs: {output} is stale: {len(result.written)} to write, {len(result.removed)} to remove; "
+                 "run `khaosobs render`\n")
+            raise typer.Exit(EXIT_INVALID)
+        _err(f"khaosobs: {output} is up to date ({len(result.files)} files)\n")
+        raise typer.Exit(EXIT_OK)
+    apply(result)
+    from khaosobs.summary import print_summary
+
+    print_summary(result)
+
+
+@app.command()
+def schema() -> None:
+    """Print the spec's JSON Schema (for editors and check-jsonschema)."""
+    from khaosobs.jsonschema_export import spec_schema_text
+
+    _out(spec_schema_text())
+
+
+def main() -> None:
+    """Entry point: run the app; an unexpected exception is a bug, reported briefly with exit 3."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        _err("khaosobs: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so briefly, never dump locals
+        import traceback
+
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+        _err(f"khaosobs: internal error: {type(exc).__name__}: {exc}{where}\n"
+             "This is a bug in khaosobs, not in your spec. Please report it.\n")
+        sys.exit(EXIT_BUG)

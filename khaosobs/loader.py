@@ -1,0 +1,419 @@
+"""Load spec files: YAML into plain data, with the source position of every node.
+
+PyYAML's C composer builds the node graph (fast, and it keeps marks); the conversion
+to plain data is ours so that duplicate keys, alias bombs, recursion and absurd sizes
+are refused with a position instead of being silently accepted.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from khaosobs.diagnostics import Diagnostic, Location, Severity
+
+try:  # the C composer is ten times faster; the pure one is a correct fallback
+    from yaml import CSafeLoader as _YamlLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+
+Path_ = tuple[str | int, ...]
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_SCALAR_CHARS = 1024 * 1024
+MAX_ALIAS_NODES = 100_000
+MAX_DEPTH = 64
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_YAML11_SURPRISES = {
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:timestamp": "a date",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """Where a node sits in its file (1-based), and how a scalar was written."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    style: str | None = None  # None plain, "'" / '"' quoted, "|" / ">" block; only for scalars
+    tag: str | None = None  # resolved YAML tag of a scalar
+
+    def location(self, length: int | None = None) -> Location:
+        if length is None:
+            length = self.end_column - self.column if self.end_line == self.line else 1
+        return Location(self.file, self.line, self.column, max(1, length))
+
+    def yaml11_surprise(self) -> str | None:
+        """A hint when a plain scalar was read as something other than text."""
+        if self.style is None and self.tag in _YAML11_SURPRISES:
+            return f"YAML reads this unquoted value as {_YAML11_SURPRISES[self.tag]}: quote it to keep it as text"
+        return None
+
+
+@dataclass
+class SourceFile:
+    path: str  # as shown to users: relative to the working directory where possible
+    text: str
+
+    _lines: list[str] | None = field(default=None, repr=False)
+
+    def line(self, number: int) -> str:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        if 1 <= number <= len(self._lines):
+            return self._lines[number - 1]
+        return ""
+
+
+@dataclass
+class LoadedSpec:
+    """The merged document of one or more spec files, with positions for every node."""
+
+    data: dict[str, Any]
+    positions: dict[Path_, NodeInfo]  # value nodes
+    key_positions: dict[Path_, NodeInfo]  # the key of each mapping entry
+    sources: dict[str, SourceFile]
+    files: list[str]
+
+    def info(self, path: Path_) -> NodeInfo | None:
+        """The node at `path`, or the closest enclosing node that has a position."""
+        probe = tuple(path)
+        while probe:
+            found = self.positions.get(probe)
+            if found is not None:
+                return found
+            probe = probe[:-1]
+        return self.positions.get(())
+
+    def location(self, path: Path_, *, key: bool = False) -> Location | None:
+        if key and tuple(path) in self.key_positions:
+            return self.key_positions[tuple(path)].location()
+        found = self.info(path)
+        return found.location() if found else None
+
+    def display_name(self) -> str:
+        return self.files[0] if len(self.files) == 1 else ", ".join(self.files)
+
+
+class LoadError(Exception):
+    """The spec could not be read; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def display_path(path: Path) -> str:
+    """A path as users see it: relative to the working directory, with forward slashes."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        rel = str(path)
+    if rel.startswith(".." + os.sep) and path.is_absolute():
+        rel = str(path)
+    return rel.replace(os.sep, "/")
+
+
+def spec_files(paths: list[Path]) -> list[Path]:
+    """Expand folders into their spec files, sorted so that merging is deterministic."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _error(code: str, message: str, location: Location | None, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, message, location, (), hint)
+
+
+def load_paths(paths: list[Path]) -> LoadedSpec:
+    """Load and merge spec files or folders; raises LoadError with every problem found."""
+    files = spec_files(paths)
+    diagnostics: list[Diagnostic] = []
+    for path in paths:
+        if not path.exists():
+            diagnostics.append(_error("file-missing", f"no such file or folder: {display_path(path)}", None))
+        elif path.is_dir() and not any(f.is_relative_to(path) for f in files):
+            diagnostics.append(
+                _error("file-missing", f"folder {display_path(path)} holds no *.yaml or *.yml spec", None)
+            )
+    if diagnostics:
+        raise LoadError(diagnostics)
+    documents: list[LoadedSpec] = []
+    for file in files:
+        try:
+            documents.append(load_file(file))
+        except LoadError as exc:
+            diagnostics.extend(exc.diagnostics)
+    if diagnostics:
+        raise LoadError(diagnostics)
+    return merge(documents)
+
+
+def load_file(path: Path) -> LoadedSpec:
+    name = display_path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LoadError([
+                _error("file-too-large", f"spec file is {size} bytes, more than the limit of {MAX_FILE_BYTES}",
+                       Location(name, 1, 1))
+            ])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError([_error("file-unreadable", f"cannot read {name}: {exc.strerror}", None)]) from None
+    return load_bytes(raw, name)
+
+
+def load_bytes(raw: bytes, name: str) -> LoadedSpec:
+    text = _decode(raw, name)
+    source = SourceFile(name, text)
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise LoadError([_error("empty-spec", "spec file is empty", Location(name, 1, 1),
+                                "a spec starts with `version: 1` and `project: <name>`")])
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the node graph is acyclic garbage to the collector; collecting it costs half the load time
+    try:
+        node = _compose(text, name)
+        converter = _Converter(name)
+        data = converter.convert(node, ())
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if converter.diagnostics:
+        raise LoadError(converter.diagnostics)
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        raise LoadError([_error("spec-not-mapping", f"a spec must be a mapping of keys, not {kind}",
+                                converter.positions[()].location(1),
+                                "start with `version: 1` and `project: <name>` at the top level")])
+    return LoadedSpec(data, converter.positions, converter.key_positions, {name: source}, [name])
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise LoadError([_error("not-utf8", f"spec file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded",
+                                Location(name, line, column), "save the file as UTF-8")]) from None
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise LoadError([_error("not-text", "spec file contains a NUL byte", Location(name, line, column))])
+    return text.replace("\r\n", "\n")
+
+
+def _compose(text: str, name: str) -> yaml.Node:
+    try:
+        loader = _YamlLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 1, 1)
+        problem = exc.problem or "malformed YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        hint = None
+        if "found character '\\t'" in problem or "\t" in problem:
+            hint = "YAML indentation must use spaces, not tabs"
+        raise LoadError([_error("yaml-syntax", f"invalid YAML: {problem}{context}", location, hint)]) from None
+    except yaml.YAMLError as exc:
+        raise LoadError([_error("yaml-syntax", f"invalid YAML: {exc}", Location(name, 1, 1))]) from None
+    except RecursionError:
+        raise LoadError([_error("yaml-too-deep", "YAML is nested too deeply", Location(name, 1, 1))]) from None
+    if node is None:
+        raise LoadError([_error("empty-spec", "spec file is empty", Location(name, 1, 1))])
+    return node
+
+
+class _Converter:
+    """Node graph -> plain data, recording positions and refusing what PyYAML would let through."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.positions: dict[Path_, NodeInfo] = {}
+        self.key_positions: dict[Path_, NodeInfo] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self._seen: set[int] = set()
+        self._active: set[int] = set()
+        self._alias_nodes = 0
+        self._constructor = yaml.SafeLoader("")  # only for its scalar constructors
+
+    def _info(self, node: yaml.Node) -> NodeInfo:
+        start, end = node.start_mark, node.end_mark
+        if isinstance(node, yaml.ScalarNode):
+            return NodeInfo(self.name, start.line + 1, start.column + 1, end.line + 1, end.column + 1,
+                            node.style or None, node.tag)  # the C composer says '' for plain
+        return NodeInfo(self.name, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+    def convert(self, node: yaml.Node, path: Path_, depth: int = 0, aliased: bool = False) -> Any:
+        ident = id(node)
+        if ident in self._active:
+            self.diagnostics.append(_error("yaml-alias", "recursive YAML alias", self._info(node).location(1)))
+            return None
+        if ident in self._seen:
+            aliased = True  # PyYAML shares aliased nodes; a second visit is an alias expansion
+        self._seen.add(ident)
+        if aliased:
+            self._alias_nodes += 1
+            if self._alias_nodes > MAX_ALIAS_NODES:
+                if self._alias_nodes == MAX_ALIAS_NODES + 1:
+                    self.diagnostics.append(_error(
+                        "yaml-alias-bomb",
+                        f"YAML aliases expand to more than {MAX_ALIAS_NODES} nodes",
+                        self._info(node).location(1), "a spec has no need for this many aliases: write it out"))
+                return None
+        if depth > MAX_DEPTH:
+            if not any(d.code == "yaml-too-deep" for d in self.diagnostics):
+                self.diagnostics.append(_error("yaml-too-deep", f"YAML is nested more than {MAX_DEPTH} levels deep",
+                                               self._info(node).location(1)))
+            return None
+        self.positions[path] = self._info(node)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        self._active.add(ident)
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.convert(child, (*path, i), depth + 1, aliased) for i, child in enumerate(node.value)]
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path, depth, aliased)
+        finally:
+            self._active.discard(ident)
+        return None  # pragma: no cover - PyYAML has no other node kinds
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int, aliased: bool) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.diagnostics.append(_error("yaml-merge-key", "YAML merge keys (`<<`) are not supported",
+                                               self._info(key_node).location(), "write the keys out"))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.diagnostics.append(_error("yaml-key", "a mapping key must be a plain name, not a list or mapping",
+                                               self._info(key_node).location(1)))
+                continue
+            key = str(key_node.value)  # keys stay text: `no:` is the key "no", not False
+            key_info = self._info(key_node)
+            if key in result:
+                first = self.key_positions[(*path, key)]
+                self.diagnostics.append(_error(
+                    "duplicate-key", f'duplicate key "{key}" (first defined on line {first.line})',
+                    key_info.location(), "YAML keeps only the last of duplicate keys: remove or rename one"))
+                continue
+            self.key_positions[(*path, key)] = key_info
+            result[key] = self.convert(value_node, (*path, key), depth + 1, aliased)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _STR_TAG:
+            value = node.value
+            if len(value) > MAX_SCALAR_CHARS:
+                self.diagnostics.append(_error(
+                    "value-too-long", f"a value of {len(value)} characters is longer than the limit of {MAX_SCALAR_CHARS}",
+                    self._info(node).location(1)))
+                return ""
+            return value
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.diagnostics.append(_error("yaml-value", f"invalid YAML value: {exc}", self._info(node).location()))
+            return None
+        except (ValueError, OverflowError) as exc:
+            self.diagnostics.append(_error("yaml-value", f"invalid YAML value {node.value!r}: {exc}",
+                                           self._info(node).location()))
+            return None
+
+
+def merge(documents: list[LoadedSpec]) -> LoadedSpec:
+    """Merge spec files: mappings merge key by key, lists concatenate, scalars must agree."""
+    if len(documents) == 1:
+        return documents[0]
+    merged: dict[str, Any] = {}
+    positions: dict[Path_, NodeInfo] = {}
+    key_positions: dict[Path_, NodeInfo] = {}
+    sources: dict[str, SourceFile] = {}
+    diagnostics: list[Diagnostic] = []
+    for doc in documents:
+        sources.update(doc.sources)
+        _merge_into(merged, doc.data, (), (), doc, positions, key_positions, diagnostics)
+    if diagnostics:
+        raise LoadError(diagnostics)
+    files = [f for doc in documents for f in doc.files]
+    if () not in positions:
+        positions[()] = documents[0].positions[()]
+    return LoadedSpec(merged, positions, key_positions, sources, files)
+
+
+def _copy_positions(doc: LoadedSpec, src: Path_, dst: Path_,
+                    positions: dict[Path_, NodeInfo], key_positions: dict[Path_, NodeInfo]) -> None:
+    n = len(src)
+    for table, out in ((doc.positions, positions), (doc.key_positions, key_positions)):
+        for path, info in _under(table, src):
+            out[dst + path[n:]] = info
+
+
+def _under(table: dict[Path_, NodeInfo], prefix: Path_) -> Iterator[tuple[Path_, NodeInfo]]:
+    n = len(prefix)
+    for path, info in table.items():
+        if path[:n] == prefix:
+            yield path, info
+
+
+def _merge_into(target: dict[str, Any], incoming: dict[str, Any], src: Path_, dst: Path_, doc: LoadedSpec,
+                positions: dict[Path_, NodeInfo], key_positions: dict[Path_, NodeInfo],
+                diagnostics: list[Diagnostic]) -> None:
+    if dst not in positions and src in doc.positions:
+        positions[dst] = doc.positions[src]
+    for key, value in incoming.items():
+        s, d = (*src, key), (*dst, key)
+        if key not in target:
+            target[key] = value
+            _copy_positions(doc, s, d, positions, key_positions)
+            continue
+        existing = target[key]
+        if isinstance(existing, dict) and isinstance(value, dict):
+            _merge_into(existing, value, s, d, doc, positions, key_positions, diagnostics)
+        elif isinstance(existing, list) and isinstance(value, list):
+            offset = len(existing)
+            existing.extend(value)
+            for i in range(len(value)):
+                _copy_positions(doc, (*s, i), (*d, offset + i), positions, key_positions)
+        elif existing != value:
+            first = positions.get(d)
+            where = f" ({first.file}:{first.line})" if first else ""
+            diagnostics.append(_error(
+                "merge-conflict", f'"{key}" is set differently in two spec files{where}',
+                doc.location(s), "a value set in several files must be the same in each"))

@@ -1,0 +1,73 @@
+"""load -> model -> checks: the one way a spec becomes a validated model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from khaosobs.diagnostics import Diagnostic, Diagnostics, Location, Severity
+from khaosobs.loader import LoadedSpec, LoadError, load_paths
+from khaosobs.model import Spec
+
+SUPPORTED_VERSION = 1
+
+
+@dataclass
+class Validation:
+    """The outcome of validating a spec: the model when structure holds, and every finding."""
+
+    spec: Spec | None
+    loaded: LoadedSpec | None
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+
+    @property
+    def ok(self) -> bool:
+        return self.spec is not None and not self.diagnostics.errors
+
+    def failed(self, *, strict: bool = False) -> bool:
+        return not self.ok or (strict and bool(self.diagnostics.warnings))
+
+
+def validate_paths(paths: list[Path], *, run_checks: bool = True) -> Validation:
+    try:
+        loaded = load_paths(paths)
+    except LoadError as exc:
+        return Validation(None, None, Diagnostics(list(exc.diagnostics)))
+    return validate_loaded(loaded, run_checks=run_checks)
+
+
+def validate_loaded(loaded: LoadedSpec, *, run_checks: bool = True) -> Validation:
+    from pydantic import ValidationError
+
+    from khaosobs.structure import structure_diagnostics
+
+    result = Validation(None, loaded)
+    version_problem = _version_problem(loaded)
+    if version_problem is not None:
+        result.diagnostics.add(version_problem)
+        return result
+    try:
+        spec = Spec.model_validate(loaded.data)
+    except ValidationError as exc:
+        result.diagnostics.extend(structure_diagnostics(exc, loaded))
+        return result
+    result.spec = spec
+    if run_checks:
+        from khaosobs.checks import run_checks as run_all
+        from khaosobs.checks.context import CheckContext
+
+        result.diagnostics.extend(run_all(CheckContext(spec, loaded)))
+    return result
+
+
+def _version_problem(loaded: LoadedSpec) -> Diagnostic | None:
+    version = loaded.data.get("version")
+    if "version" not in loaded.data:
+        first = loaded.files[0]
+        return Diagnostic("spec-version", Severity.ERROR, "missing required key \"version\"",
+                          Location(first, 1, 1), (), f"start the spec with `version: {SUPPORTED_VERSION}`")
+    if type(version) is not int or version != SUPPORTED_VERSION:
+        return Diagnostic("spec-version", Severity.ERROR,
+                          f"unsupported spec version {version!r}: khaosobs reads version {SUPPORTED_VERSION}",
+                          loaded.location(("version",)), ("version",), f"write `version: {SUPPORTED_VERSION}`")
+    return None

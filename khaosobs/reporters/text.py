@@ -1,0 +1,35 @@
+"""pint-style text: `file:line:col: severity[code]: message`, the source line, a caret, the hint."""
+
+from __future__ import annotations
+
+from khaosobs.diagnostics import Diagnostic
+from khaosobs.loader import SourceFile
+
+
+def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str:
+    blocks: list[str] = []
+    for d in diagnostics:
+        loc = d.location
+        where = f"{loc.file}:{loc.line}:{loc.column}: " if loc else ""
+        lines = [f"{where}{d.severity.value}[{d.code}]: {d.message}"]
+        source = sources.get(loc.file) if loc else None
+        if loc is not None and source is not None:
+            text = source.line(loc.line)
+            if text:
+                shown = text if len(text) <= 200 else text[:200] + "…"
+                gutter = str(loc.line)
+                pad = " " * len(gutter)
+                col = min(loc.column - 1, len(shown))
+                length = max(1, min(loc.length, len(shown) - col))
+                prefix = "".join(c if c == "\t" else " " for c in shown[:col])
+                lines.append(f" {gutter} | {shown}")
+                lines.append(f" {pad} | {prefix}{'^' * length}")
+        if d.path:
+            lines.append(f"  at: {d.path_text}")
+        if d.hint:
+            lines.append(f"  hint: {d.hint}")
+        blocks.append("\n".join(lines))
+    errors = sum(1 for d in diagnostics if d.severity.value == "error")
+    warnings = len(diagnostics) - errors
+    blocks.append(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
+    return "\n\n".join(blocks[:-1]) + ("\n\n" if len(blocks) > 1 else "") + blocks[-1] + "\n"

@@ -1,0 +1,78 @@
+"""Our own serialisers for template values: YAML flow values and JSON.
+
+Every value a template writes goes through one of these, so spec text can never inject
+structure, and `{{ $labels.x }}` or `{{route}}` come out verbatim (Jinja's `tojson` would
+escape `<`, `>` and `&`, which Prometheus and Grafana would then show as escapes).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import orjson
+
+# YAML 1.1 printable set (what PyYAML and Go's yaml accept raw in a double-quoted scalar),
+# minus the characters YAML folds as line breaks (NEL, LS, PS) and the BOM.
+_NEEDS_ESCAPE = re.compile(
+    "[^\x09\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|[\"\\\\]"
+)
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def yaml_string(text: str) -> str:
+    return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
+
+
+def yaml_value(value: Any) -> str:
+    """A YAML flow value that parses back to exactly `value` (YAML 1.1 and 1.2 alike)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return yaml_string(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        text = repr(value)
+        # YAML 1.1 needs a dot in a float (1e-05 would be read as text)
+        if "e" in text and "." not in text.split("e")[0]:
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}.0e{exponent}"
+        return text
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{yaml_string(str(k))}: {yaml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(yaml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot serialise {type(value).__name__} as YAML")
+
+
+def json_text(value: Any, indent: bool = True) -> str:
+    """JSON with two-space indentation, UTF-8 kept, and nothing HTML-escaped."""
+    option = orjson.OPT_INDENT_2 if indent else 0
+    return orjson.dumps(value, option=option).decode("utf-8")
+
+
+def comment_text(text: str) -> str:
+    """Text safe inside a `#` comment line: no line breaks."""
+    return re.sub(r"[\r\n\x85\u2028\u2029]+", " ", text)

@@ -1,0 +1,156 @@
+"""Turn pydantic's validation errors into Diagnostics that point into the spec file."""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from khaosobs.diagnostics import Diagnostic, Severity, suggest
+from khaosobs.loader import LoadedSpec, Path_
+from khaosobs.model import Spec
+
+_TYPE_NAMES = {
+    bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list",
+    dict: "a mapping", type(None): "nothing (null)",
+}
+
+
+def _kind(value: Any) -> str:
+    for kind, name in _TYPE_NAMES.items():
+        if type(value) is kind:
+            return name
+    return type(value).__name__
+
+
+def _data_path(loc: tuple[str | int, ...], data: Any) -> Path_:
+    """pydantic's loc without the union-member names it inserts, following the data."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not path_is_union_tag(part):
+            path.append(part)  # a missing or unknown key: keep it, the caller handles it
+            node = None
+    return tuple(path)
+
+
+def path_is_union_tag(part: str) -> bool:
+    return part[:1].isupper() or part.startswith(("literal[", "function-", "list[", "dict[", "str", "bool"))
+
+
+def _model_at(path: Path_) -> type[BaseModel] | None:
+    """The pydantic model class that describes the mapping at `path`."""
+    annotation: Any = Spec
+    for part in path:
+        model = _unwrap_model(annotation)
+        if isinstance(part, int):
+            annotation = _item_type(annotation)
+            continue
+        if model is None:
+            return None
+        field = _field(model, part)
+        if field is None:
+            return None
+        annotation = field.annotation
+    return _unwrap_model(annotation)
+
+
+def _field(model: type[BaseModel], key: str) -> Any:
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field
+    return None
+
+
+def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            found = _unwrap_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _item_type(annotation: Any) -> Any:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            if get_origin(arg) is list:
+                return get_args(arg)[0]
+    if origin is list:
+        return get_args(annotation)[0]
+    return annotation
+
+
+def allowed_keys(path: Path_) -> list[str]:
+    model = _model_at(path)
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def structure_diagnostics(error: ValidationError, loaded: LoadedSpec) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    seen: set[Path_] = set()
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        path = _data_path(loc, loaded.data)
+        if path in seen:
+            continue  # a union reports one problem once per member
+        seen.add(path)
+        diagnostics.append(_diagnostic(item, path, loaded))
+    return diagnostics
+
+
+def _diagnostic(item: Any, path: Path_, loaded: LoadedSpec) -> Diagnostic:
+    kind = item["type"]
+    value = item.get("input")
+    hint: str | None = None
+    key_location = False
+    if kind == "extra_forbidden":
+        key = str(path[-1])
+        allowed = allowed_keys(path[:-1])
+        message = f'unknown key "{key}"'
+        hint = suggest(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None)
+        key_location = True
+        code = "unknown-key"
+    elif kind == "missing":
+        key = str(path[-1])
+        message = f'missing required key "{key}"'
+        code = "missing-key"
+        path = path[:-1]
+    elif kind == "literal_error":
+        expected = item.get("ctx", {}).get("expected", "")
+        message = f"expected {expected}, got {value!r}"
+        options = [part.strip().strip("'") for part in expected.replace(" or ", ",").split(",")]
+        hint = suggest(str(value), options) if isinstance(value, str) else None
+        code = "invalid-value"
+    elif kind.endswith("_type") or kind in ("model_type", "dict_type", "list_type"):
+        wanted = {
+            "string_type": "text", "int_type": "a whole number", "float_type": "a number",
+            "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
+            "model_type": "a mapping",
+        }.get(kind, kind.removesuffix("_type"))
+        message = f"expected {wanted}, got {_kind(value)}"
+        code = "wrong-type"
+    else:
+        message = str(item["msg"])
+        code = "invalid-value"
+    info = loaded.positions.get(path)
+    if info is not None and hint is None:
+        hint = info.yaml11_surprise()
+    location = loaded.location(path, key=key_location)
+    return Diagnostic(code, Severity.ERROR, message, location, path, hint)
+
+
+__all__ = ["allowed_keys", "structure_diagnostics"]
