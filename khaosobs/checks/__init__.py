@@ -1,32 +1,29 @@
 """Semantic checks: one module per concern, each a function from the context to Diagnostics.
 
-A check module defines `check(ctx: CheckContext) -> Iterable[Diagnostic]`; it is listed in
-CHECK_MODULES and picked up by `run_checks`. Checks never raise on bad input: they report.
+Every module in this package (but `context`) defines `check(ctx: CheckContext) -> Iterable[Diagnostic]`
+and is picked up by `all_checks()`, in name order. Checks never raise on bad input: they report.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 
-CHECK_MODULES: tuple[str, ...] = (
-    "version",
-    "names",
-    "references",
-)
-
 Check = Callable[[CheckContext], Iterable[Diagnostic]]
+_NOT_CHECKS = {"context"}
+
+
+def check_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_CHECKS
+                  and not m.name.startswith("_"))
 
 
 def all_checks() -> list[tuple[str, Check]]:
-    found: list[tuple[str, Check]] = []
-    for name in CHECK_MODULES:
-        module = importlib.import_module(f"khaosobs.checks.{name}")
-        found.append((name, module.check))
-    return found
+    return [(name, importlib.import_module(f"{__name__}.{name}").check) for name in check_modules()]
 
 
 def run_checks(ctx: CheckContext) -> list[Diagnostic]:
