@@ -1,0 +1,67 @@
+"""Every alert the spec yields (its own, its SLOs', its log alerts') with its final labels.
+
+One place decides an alert's labels, so the Prometheus rules, the Loki rules, the routing
+table and the end-to-end tests can never disagree about where an alert goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from khaosobs.loader import Path_
+from khaosobs.model import SLO, Alert, LogAlert, Service, SLOTier, Spec
+from khaosobs.naming import slo_alert_name
+
+AlertKind = Literal["alert", "slo", "log"]
+SLO_TIERS = ("page", "ticket")
+
+
+@dataclass(frozen=True)
+class AlertInfo:
+    name: str
+    service: str
+    kind: AlertKind
+    labels: dict[str, str]  # the labels the rule sets (expression labels come on top at run time)
+    path: Path_  # where it is defined in the spec
+
+
+def base_labels(service: Service, severity: str) -> dict[str, str]:
+    labels = {"severity": severity, "service": service.name}
+    if service.team:
+        labels["team"] = service.team
+    labels.update(service.labels)
+    return labels
+
+
+def alert_labels(service: Service, alert: Alert | LogAlert) -> dict[str, str]:
+    return {**base_labels(service, alert.severity), **alert.labels}
+
+
+def slo_alert_labels(service: Service, slo: SLO, tier: SLOTier) -> dict[str, str]:
+    return {**base_labels(service, tier.severity), "slo": slo.name}
+
+
+def slo_tiers(slo: SLO) -> list[tuple[str, SLOTier]]:
+    tiers = []
+    for tier_name in SLO_TIERS:
+        tier = getattr(slo.alerting, tier_name)
+        if tier is not False:
+            tiers.append((tier_name, tier))
+    return tiers
+
+
+def all_alerts(spec: Spec) -> list[AlertInfo]:
+    found: list[AlertInfo] = []
+    for s, service in enumerate(spec.services):
+        for a, alert in enumerate(service.alerts):
+            found.append(AlertInfo(alert.name, service.name, "alert", alert_labels(service, alert),
+                                   ("services", s, "alerts", a)))
+        for i, slo in enumerate(service.slos):
+            for tier_name, tier in slo_tiers(slo):
+                found.append(AlertInfo(slo_alert_name(slo.name, tier_name), service.name, "slo",
+                                       slo_alert_labels(service, slo, tier), ("services", s, "slos", i)))
+        for a, log_alert in enumerate(service.log_alerts):
+            found.append(AlertInfo(log_alert.name, service.name, "log", alert_labels(service, log_alert),
+                                   ("services", s, "log_alerts", a)))
+    return found
