@@ -128,12 +128,80 @@ def render(
     print_summary(result)
 
 
+@app.command("test")
+def test_command(specs: SpecArg = None, strict: StrictOpt = False, fmt: FormatOpt = "text") -> None:
+    """Run the spec's alert tests with the real `promtool test rules`; exit 1 when one fails."""
+    from khaosobs.pipeline import validate_paths
+    from khaosobs.promtool_tests import PromtoolMissing, format_report, run_alert_tests
+
+    _check_format(fmt)
+    validation = validate_paths(_spec_paths(specs))
+    if validation.diagnostics.items:
+        _report(validation, fmt, stream="stderr")
+    if validation.failed(strict=strict):
+        _err("khaosobs: spec is invalid; no tests were run\n")
+        raise typer.Exit(EXIT_INVALID)
+    assert validation.spec is not None and validation.loaded is not None
+    source = validation.loaded.display_name()
+    try:
+        run = run_alert_tests(validation.spec, source, validation.loaded)
+    except PromtoolMissing:
+        _err("khaosobs: promtool is not on PATH; install Prometheus's promtool (Debian: apt-get install "
+             "prometheus) to run alert tests\n")
+        raise typer.Exit(EXIT_USAGE) from None
+    _out(format_report(run, source))
+    raise typer.Exit(EXIT_OK if run.ok else EXIT_INVALID)
+
+
 @app.command()
 def schema() -> None:
     """Print the spec's JSON Schema (for editors and check-jsonschema)."""
     from khaosobs.jsonschema_export import spec_schema_text
 
     _out(spec_schema_text())
+
+
+@app.command()
+def routes(
+    specs: SpecArg = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """Show where every alert goes: the receiver(s) Alertmanager's routing tree picks for its labels."""
+    from khaosobs.pipeline import validate_paths
+    from khaosobs.routing import effective_alerting, route_alerts
+
+    if fmt not in ("table", "json"):
+        _err(f"khaosobs: --format must be table or json, not {fmt!r}\n")
+        raise typer.Exit(EXIT_USAGE)
+    validation = validate_paths(_spec_paths(specs))
+    if validation.failed():
+        _report(validation, "text", stream="stderr")
+        _err("khaosobs: spec is invalid; fix it to see the routes\n")
+        raise typer.Exit(EXIT_INVALID)
+    assert validation.spec is not None
+    if effective_alerting(validation.spec) is None:
+        _err("khaosobs: the spec has no `alerting` section (nor telemetry.metrics.alertmanager_webhook): "
+             "alerts go nowhere\n")
+    routed = route_alerts(validation.spec)
+    if fmt == "json":
+        from khaosobs.serialise import json_text
+
+        _out(json_text([{"service": r.alert.service, "alert": r.alert.name, "kind": r.alert.kind,
+                         "labels": r.labels, "receivers": r.receivers, "default_only": r.default_only}
+                        for r in routed]) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", box=None)
+    for column in ("service", "alert", "severity", "receivers"):
+        table.add_column(column, overflow="fold")  # names whole, never cut with an ellipsis
+    for r in routed:
+        receivers = ", ".join(r.receivers)
+        table.add_row(r.alert.service, r.alert.name, r.labels.get("severity", ""),
+                      f"[yellow]{receivers} (default)[/yellow]" if r.default_only else receivers)
+    # piped output is read by scripts and logs: no terminal width to fit, so do not fold names
+    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def main() -> None:

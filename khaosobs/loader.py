@@ -8,6 +8,7 @@ are refused with a position instead of being silently accepted.
 from __future__ import annotations
 
 import gc
+import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -82,13 +83,53 @@ class SourceFile:
         return ""
 
 
+def node_info(node: yaml.Node) -> NodeInfo:
+    """Where a composed node sits; the file name travels in the node's marks."""
+    start, end = node.start_mark, node.end_mark
+    if isinstance(node, yaml.ScalarNode):
+        return NodeInfo(start.name, start.line + 1, start.column + 1, end.line + 1, end.column + 1,
+                        node.style or None, node.tag)  # the C composer says '' for plain
+    return NodeInfo(start.name, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+class PositionTable:
+    """path -> NodeInfo, built lazily from the composed nodes (most positions are never asked for)."""
+
+    __slots__ = ("_nodes",)
+
+    def __init__(self, nodes: dict[Path_, yaml.Node] | None = None) -> None:
+        self._nodes: dict[Path_, yaml.Node] = nodes if nodes is not None else {}
+
+    def get(self, path: Path_) -> NodeInfo | None:
+        node = self._nodes.get(path)
+        return node_info(node) if node is not None else None
+
+    def __getitem__(self, path: Path_) -> NodeInfo:
+        return node_info(self._nodes[path])
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def node(self, path: Path_) -> yaml.Node | None:
+        return self._nodes.get(path)
+
+    def raw_items(self) -> Iterator[tuple[Path_, yaml.Node]]:
+        yield from self._nodes.items()
+
+    def set_node(self, path: Path_, node: yaml.Node) -> None:
+        self._nodes[path] = node
+
+
 @dataclass
 class LoadedSpec:
     """The merged document of one or more spec files, with positions for every node."""
 
     data: dict[str, Any]
-    positions: dict[Path_, NodeInfo]  # value nodes
-    key_positions: dict[Path_, NodeInfo]  # the key of each mapping entry
+    positions: PositionTable  # value nodes
+    key_positions: PositionTable  # the key of each mapping entry
     sources: dict[str, SourceFile]
     files: list[str]
 
@@ -199,7 +240,7 @@ def load_bytes(raw: bytes, name: str) -> LoadedSpec:
     gc.disable()  # the node graph is acyclic garbage to the collector; collecting it costs half the load time
     try:
         node = _compose(text, name)
-        converter = _Converter(name)
+        converter = _Converter()
         data = converter.convert(node, ())
     finally:
         if gc_was_enabled:
@@ -209,9 +250,10 @@ def load_bytes(raw: bytes, name: str) -> LoadedSpec:
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         raise LoadError([_error("spec-not-mapping", f"a spec must be a mapping of keys, not {kind}",
-                                converter.positions[()].location(1),
+                                node_info(converter.positions[()]).location(1),
                                 "start with `version: 1` and `project: <name>` at the top level")])
-    return LoadedSpec(data, converter.positions, converter.key_positions, {name: source}, [name])
+    return LoadedSpec(data, PositionTable(converter.positions), PositionTable(converter.key_positions),
+                      {name: source}, [name])
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -234,8 +276,10 @@ def _decode(raw: bytes, name: str) -> str:
 
 
 def _compose(text: str, name: str) -> yaml.Node:
+    stream = io.StringIO(text)
+    stream.name = name  # type: ignore[misc]  # PyYAML's marks carry the stream's name: our file name
     try:
-        loader = _YamlLoader(text)
+        loader = _YamlLoader(stream)
         try:
             node = loader.get_single_node()
         finally:
@@ -261,22 +305,16 @@ def _compose(text: str, name: str) -> yaml.Node:
 class _Converter:
     """Node graph -> plain data, recording positions and refusing what PyYAML would let through."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.positions: dict[Path_, NodeInfo] = {}
-        self.key_positions: dict[Path_, NodeInfo] = {}
+    def __init__(self) -> None:
+        self.positions: dict[Path_, yaml.Node] = {}
+        self.key_positions: dict[Path_, yaml.Node] = {}
         self.diagnostics: list[Diagnostic] = []
         self._seen: set[int] = set()
         self._active: set[int] = set()
         self._alias_nodes = 0
         self._constructor = yaml.SafeLoader("")  # only for its scalar constructors
 
-    def _info(self, node: yaml.Node) -> NodeInfo:
-        start, end = node.start_mark, node.end_mark
-        if isinstance(node, yaml.ScalarNode):
-            return NodeInfo(self.name, start.line + 1, start.column + 1, end.line + 1, end.column + 1,
-                            node.style or None, node.tag)  # the C composer says '' for plain
-        return NodeInfo(self.name, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+    _info = staticmethod(node_info)
 
     def convert(self, node: yaml.Node, path: Path_, depth: int = 0, aliased: bool = False) -> Any:
         ident = id(node)
@@ -300,7 +338,7 @@ class _Converter:
                 self.diagnostics.append(_error("yaml-too-deep", f"YAML is nested more than {MAX_DEPTH} levels deep",
                                                self._info(node).location(1)))
             return None
-        self.positions[path] = self._info(node)
+        self.positions[path] = node
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         self._active.add(ident)
@@ -325,14 +363,13 @@ class _Converter:
                                                self._info(key_node).location(1)))
                 continue
             key = str(key_node.value)  # keys stay text: `no:` is the key "no", not False
-            key_info = self._info(key_node)
             if key in result:
                 first = self.key_positions[(*path, key)]
                 self.diagnostics.append(_error(
-                    "duplicate-key", f'duplicate key "{key}" (first defined on line {first.line})',
-                    key_info.location(), "YAML keeps only the last of duplicate keys: remove or rename one"))
+                    "duplicate-key", f'duplicate key "{key}" (first defined on line {first.start_mark.line + 1})',
+                    node_info(key_node).location(), "YAML keeps only the last of duplicate keys: remove or rename one"))
                 continue
-            self.key_positions[(*path, key)] = key_info
+            self.key_positions[(*path, key)] = key_node
             result[key] = self.convert(value_node, (*path, key), depth + 1, aliased)
         return result
 
@@ -362,8 +399,8 @@ def merge(documents: list[LoadedSpec]) -> LoadedSpec:
     if len(documents) == 1:
         return documents[0]
     merged: dict[str, Any] = {}
-    positions: dict[Path_, NodeInfo] = {}
-    key_positions: dict[Path_, NodeInfo] = {}
+    positions = PositionTable()
+    key_positions = PositionTable()
     sources: dict[str, SourceFile] = {}
     diagnostics: list[Diagnostic] = []
     for doc in documents:
@@ -373,30 +410,27 @@ def merge(documents: list[LoadedSpec]) -> LoadedSpec:
         raise LoadError(diagnostics)
     files = [f for doc in documents for f in doc.files]
     if () not in positions:
-        positions[()] = documents[0].positions[()]
+        root = documents[0].positions.node(())
+        if root is not None:
+            positions.set_node((), root)
     return LoadedSpec(merged, positions, key_positions, sources, files)
 
 
 def _copy_positions(doc: LoadedSpec, src: Path_, dst: Path_,
-                    positions: dict[Path_, NodeInfo], key_positions: dict[Path_, NodeInfo]) -> None:
+                    positions: PositionTable, key_positions: PositionTable) -> None:
     n = len(src)
     for table, out in ((doc.positions, positions), (doc.key_positions, key_positions)):
-        for path, info in _under(table, src):
-            out[dst + path[n:]] = info
-
-
-def _under(table: dict[Path_, NodeInfo], prefix: Path_) -> Iterator[tuple[Path_, NodeInfo]]:
-    n = len(prefix)
-    for path, info in table.items():
-        if path[:n] == prefix:
-            yield path, info
+        for path, node in table.raw_items():
+            if path[:n] == src:
+                out.set_node(dst + path[n:], node)
 
 
 def _merge_into(target: dict[str, Any], incoming: dict[str, Any], src: Path_, dst: Path_, doc: LoadedSpec,
-                positions: dict[Path_, NodeInfo], key_positions: dict[Path_, NodeInfo],
+                positions: PositionTable, key_positions: PositionTable,
                 diagnostics: list[Diagnostic]) -> None:
-    if dst not in positions and src in doc.positions:
-        positions[dst] = doc.positions[src]
+    source_node = doc.positions.node(src)
+    if dst not in positions and source_node is not None:
+        positions.set_node(dst, source_node)
     for key, value in incoming.items():
         s, d = (*src, key), (*dst, key)
         if key not in target:

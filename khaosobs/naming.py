@@ -51,6 +51,38 @@ def instrumentation_path(service: str) -> str:
     return f"instrumentation/python/{service.replace('-', '_')}_metrics.py"
 
 
+# Grafana datasource uids: defined once here, written by the datasource provisioning file and
+# referred to by every dashboard panel, so the two can never disagree.
+PROMETHEUS_DATASOURCE_UID = "prometheus"
+LOKI_DATASOURCE_UID = "loki"
+TEMPO_DATASOURCE_UID = "tempo"
+ALERTMANAGER_DATASOURCE_UID = "alertmanager"
+# Where Grafana reads the generated dashboards (a deployment choice: mount grafana/dashboards/ there).
+GRAFANA_DASHBOARDS_DIR = "/var/lib/grafana/dashboards/khaosobs"
+GRAFANA_DATASOURCES_PATH = "grafana/provisioning/datasources/khaosobs.yml"
+GRAFANA_DASHBOARD_PROVIDER_PATH = "grafana/provisioning/dashboards/khaosobs.yml"
+OTEL_COLLECTOR_PATH = "otel/collector.yaml"
+
+
+def secret_env_name(ref: str) -> str:
+    """The environment variable a deployment provides a secret in, from the spec's reference.
+
+    `env:NAME` -> `NAME`. A store reference (`vault://kv/observability/loki_auth`) -> its last path
+    segment, upper-cased, other characters as `_`: `LOKI_AUTH`; a `#key` suffix is appended
+    (`vault://kv/loki#password` -> `LOKI_PASSWORD`). The deployment (e.g. Vault Agent or External
+    Secrets) exports the secret under that name; khaosobs never sees its value. `file:` references
+    have no variable: outputs read the file itself.
+    """
+    if ref.startswith("env:"):
+        return ref[4:]
+    if ref.startswith("file:"):
+        raise ValueError(f"{ref!r} is a file reference, not an environment variable")
+    path, _, key = ref.split("://", 1)[-1].partition("#")
+    name = path.rstrip("/").rsplit("/", 1)[-1] + (f"_{key}" if key else "")
+    name = re.sub(r"_+", "_", re.sub(r"[^A-Z0-9_]", "_", name.upper())).strip("_") or "SECRET"
+    return f"SECRET_{name}" if name[0].isdigit() else name
+
+
 def slo_ratio_record(window: str) -> str:
     """Recording rule of the SLO's error ratio over one window (Sloth's naming)."""
     return f"slo:sli_error:ratio_rate{window}"
@@ -60,3 +92,18 @@ def slo_alert_name(slo: str, tier: str) -> str:
     """`command-availability`, page -> `CommandAvailabilitySLOPageBurnRate`."""
     camel = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", slo) if part)
     return f"{camel}SLO{tier.capitalize()}BurnRate"
+
+
+def python_metric_identifier(metric: str) -> str:
+    """The module-level name of a metric in generated instrumentation: `discord_commands_total` ->
+    `DISCORD_COMMANDS_TOTAL` (upper case is never a Python keyword; `:` is not allowed in a name)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", metric).upper()
+
+
+ALERTMANAGER_CONFIG_PATH = "alertmanager/alertmanager.yml"
+# Alertmanager reads `templates:` globs relative to its config file's folder.
+ALERTMANAGER_TEMPLATES_GLOB = "templates/*.tmpl"
+
+
+def alertmanager_template_path(name: str) -> str:
+    return f"alertmanager/templates/{name}.tmpl"

@@ -73,6 +73,19 @@ def json_text(value: Any, indent: bool = True) -> str:
     return orjson.dumps(value, option=option).decode("utf-8")
 
 
+def python_literal(value: Any) -> str:
+    """A Python literal that evaluates to exactly `value` (repr, except non-finite floats)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f'float("{value!r}")'  # repr gives the bare names inf / nan
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(python_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items()) + "}"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    raise TypeError(f"cannot serialise {type(value).__name__} as a Python literal")
+
+
 def comment_text(text: str) -> str:
     """Text safe inside a `#` comment line: no line breaks."""
     return re.sub(r"[\r\n\x85\u2028\u2029]+", " ", text)

@@ -1,0 +1,159 @@
+"""What Alertmanager itself would refuse in the alerting section: the target version, receivers
+(Discord secrets, webhook URLs), route durations and group_by, inhibit rules.
+
+Matchers and the shape of the routing tree are checked in checks/routing.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from khaosobs.checks.context import CheckContext
+from khaosobs.diagnostics import Diagnostic
+from khaosobs.loader import Path_
+from khaosobs.model import Receiver, Route
+from khaosobs.routing import LABEL_NAME_RE, MATCHER_HINT, ROOT_PATH, MatcherError, parse_matchers
+from khaosobs.targets.alertmanager import DISCORD_URL_FILE_VERSION, MIN_VERSION, file_ref_path, parse_version
+
+# prometheus/common model.ParseDuration, as Alertmanager reads durations
+_DURATION_RE = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
+_DURATION_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1)
+_DURATION_KEYS = ("group_wait", "group_interval", "repeat_interval")
+_NOT_ZERO = ("group_interval", "repeat_interval")  # Alertmanager: "... cannot be zero"
+_FILE_HINT = ('mount the webhook URL as a file and write '
+              'webhook_url_ref: "file:/etc/alertmanager/secrets/discord-webhook"')
+
+
+def duration_ms(text: str) -> int | None:
+    """Milliseconds of an Alertmanager duration (`1h30m`, `10s`, `0`), or None if it is not one."""
+    if text == "0":
+        return 0
+    found = _DURATION_RE.fullmatch(text)
+    if not text or found is None:
+        return None
+    return sum(int(part) * unit for part, unit in zip(found.groups(), _DURATION_MS, strict=True) if part)
+
+
+def _version_text(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
+def _routes(route: Route, path: Path_) -> Iterable[tuple[Route, Path_]]:
+    yield route, path
+    for i, child in enumerate(route.routes):
+        yield from _routes(child, (*path, "routes", i))
+
+
+def _route(ctx: CheckContext, route: Route, path: Path_) -> Iterable[Diagnostic]:
+    for key in _DURATION_KEYS:
+        value = getattr(route, key)
+        if value is None:
+            continue
+        ms = duration_ms(value)
+        if ms is None:
+            yield ctx.error("alertmanager-duration", f'{key} "{value}" is not a duration', (*path, key),
+                            "use a number and a unit (ms, s, m, h, d, w, y), e.g. 30s or 1h30m")
+        elif ms == 0 and key in _NOT_ZERO:
+            yield ctx.error("alertmanager-duration", f"{key} cannot be zero", (*path, key))
+    if route.group_by is not None:
+        seen: set[str] = set()
+        for i, label in enumerate(route.group_by):
+            where = (*path, "group_by", i)
+            if label == "...":
+                if len(route.group_by) > 1:
+                    yield ctx.error("alertmanager-group-by",
+                                    "group_by `...` (group by every label) must stand alone", where,
+                                    "drop the other labels or the `...`")
+            elif not LABEL_NAME_RE.fullmatch(label):
+                yield ctx.error("alertmanager-group-by", f'invalid label name "{label}" in group_by', where,
+                                "label names are letters, digits and _, not starting with a digit")
+            elif label in seen:
+                yield ctx.error("alertmanager-group-by", f'duplicated label "{label}" in group_by', where)
+            seen.add(label)
+
+
+def _discord(ctx: CheckContext, receiver: Receiver, path: Path_,
+             version: tuple[int, ...]) -> Iterable[Diagnostic]:
+    assert receiver.discord is not None
+    ref = receiver.discord.webhook_url_ref
+    where = (*path, "discord", "webhook_url_ref")
+    if ref.startswith("env:"):
+        yield ctx.error("alertmanager-secret", f'Alertmanager does not read environment variables: "{ref}" '
+                        "cannot hold the Discord webhook URL", where, _FILE_HINT)
+        return
+    file_path = file_ref_path(ref)
+    if file_path is None:
+        scheme = ref.split(":", 1)[0] if re.match(r"[a-z][a-z0-9+.-]*://", ref) else None
+        if scheme in ("http", "https"):
+            message = "webhook_url_ref holds the webhook URL itself (with its token): a secret in the spec"
+        elif scheme is not None:
+            message = f'Alertmanager cannot read a "{scheme}://" secret reference'
+        else:
+            message = f'webhook_url_ref "{ref}" is not a secret reference'
+        yield ctx.error("alertmanager-secret", message, where,
+                        _FILE_HINT + " (your secret agent writes the file)")
+        return
+    if not file_path.startswith("/"):
+        yield ctx.error("alertmanager-secret", f'"{ref}" is not an absolute path', where,
+                        "write file:/absolute/path: Alertmanager runs elsewhere than this spec")
+        return
+    if version < DISCORD_URL_FILE_VERSION:
+        needed = _version_text(DISCORD_URL_FILE_VERSION)
+        yield ctx.error("alertmanager-version",
+                        "a Discord receiver reads its webhook URL from a file (webhook_url_file), which "
+                        f"needs Alertmanager {needed}; targets.alertmanager is "
+                        f"{ctx.spec.targets.alertmanager}", where,
+                        f"if your Alertmanager is {needed} or newer, set "
+                        f'`targets: {{alertmanager: "{needed}"}}`; otherwise use a webhook receiver '
+                        "(the event gateway posts to Discord)")
+
+
+def _receiver(ctx: CheckContext, receiver: Receiver, path: Path_,
+              version: tuple[int, ...]) -> Iterable[Diagnostic]:
+    if receiver.webhook is not None:
+        url = receiver.webhook.url
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            yield ctx.error("alertmanager-webhook", f'webhook url "{url}" is not an http(s) URL',
+                            (*path, "webhook", "url"), "e.g. https://events.example.com/alert")
+        if receiver.webhook.max_alerts is not None and receiver.webhook.max_alerts < 0:
+            yield ctx.error("alertmanager-webhook", "max_alerts cannot be negative",
+                            (*path, "webhook", "max_alerts"), "0 (the default) sends them all")
+    if receiver.discord is not None:
+        yield from _discord(ctx, receiver, path, version)
+
+
+def check(ctx: CheckContext) -> Iterable[Diagnostic]:
+    version = parse_version(ctx.spec.targets.alertmanager)
+    if version is None:
+        yield ctx.error("alertmanager-version",
+                        f'targets.alertmanager "{ctx.spec.targets.alertmanager}" is not a version',
+                        ("targets", "alertmanager"), 'write the version as "0.25" or "0.28.1"')
+        version = MIN_VERSION
+    elif version < MIN_VERSION:
+        yield ctx.error("alertmanager-version",
+                        f"khaosobs renders for Alertmanager {_version_text(MIN_VERSION)} or newer, "
+                        f"not {ctx.spec.targets.alertmanager}", ("targets", "alertmanager"),
+                        f'upgrade Alertmanager and write "{_version_text(MIN_VERSION)}" or newer')
+    alerting = ctx.spec.alerting
+    if alerting is None:
+        return
+    for i, receiver in enumerate(alerting.receivers):
+        yield from _receiver(ctx, receiver, ("alerting", "receivers", i), version)
+    for route, path in _routes(alerting.route, ROOT_PATH):
+        yield from _route(ctx, route, path)
+    for i, rule in enumerate(alerting.inhibit_rules or []):
+        base: Path_ = ("alerting", "inhibit_rules", i)
+        for kind in ("source_matchers", "target_matchers"):
+            for j, text in enumerate(getattr(rule, kind)):
+                try:
+                    parse_matchers(text)
+                except MatcherError as exc:
+                    yield ctx.error("alertmanager-matcher", f"inhibit rule {kind}: {exc}", (*base, kind, j),
+                                    MATCHER_HINT)
+        for j, label in enumerate(rule.equal):
+            if not LABEL_NAME_RE.fullmatch(label):
+                yield ctx.error("alertmanager-matcher", f'invalid label name "{label}" in equal',
+                                (*base, "equal", j))

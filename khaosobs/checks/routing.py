@@ -1,0 +1,65 @@
+"""The routing tree: every matcher parses as Alertmanager parses it, the root is a valid root, and
+every alert of the spec goes somewhere meant for it (khaosobs.routing decides where).
+
+An undefined receiver is reported by checks/references.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from khaosobs.checks.context import CheckContext
+from khaosobs.diagnostics import Diagnostic
+from khaosobs.loader import Path_
+from khaosobs.model import Route
+from khaosobs.routing import MATCHER_HINT, ROOT_PATH, MatcherError, build_tree, route_alerts, route_problems
+
+
+def _routes(route: Route, path: Path_) -> Iterable[tuple[Route, Path_]]:
+    yield route, path
+    for i, child in enumerate(route.routes):
+        yield from _routes(child, (*path, "routes", i))
+
+
+def check(ctx: CheckContext) -> Iterable[Diagnostic]:
+    alerting = ctx.spec.alerting
+    if alerting is None:
+        return
+    root = alerting.route
+    if root.match or root.match_re or root.matchers:
+        yield ctx.error("route-root", "the top-level route must not have matchers: it takes every alert",
+                        ROOT_PATH, "move the matchers to a child route under `routes:`")
+    if root.continue_:
+        yield ctx.error("route-root", "the top-level route cannot have `continue`", (*ROOT_PATH, "continue"),
+                        "remove it: there is no route after the root to continue to")
+    broken = False
+    for route, path in _routes(root, ROOT_PATH):
+        for where, message, at_key in route_problems(route, path):
+            broken = True
+            yield ctx.error("route-matcher", message, where, MATCHER_HINT, key=at_key)
+    if broken:
+        return
+    try:
+        tree = build_tree(root)
+    except MatcherError:  # pragma: no cover - route_problems found every matcher that fails
+        return
+    routed = route_alerts(ctx.spec, tree)
+    if not routed:
+        return
+    reached = {receiver for item in routed for receiver in item.receivers}
+    default = tree.receiver
+    for i, receiver in enumerate(alerting.receivers):
+        # the root's receiver is the catch-all for alerts from outside the spec: unreached is normal
+        if receiver.name not in reached and receiver.name != default:
+            yield ctx.warning("route-unreached", f'no alert of the spec reaches receiver "{receiver.name}"',
+                              ("alerting", "receivers", i, "name"),
+                              "check the matchers of the routes naming it "
+                              "(`khaosobs routes` shows where each alert goes)")
+    if tree.children:
+        for item in routed:
+            if item.default_only:
+                yield ctx.warning("route-default-only",
+                                  f'alert "{item.alert.name}" matches no route: only the default receiver '
+                                  f'"{default}" gets it', item.alert.path,
+                                  "add a route for its labels "
+                                  "(`khaosobs routes` shows where each alert goes)")

@@ -1,0 +1,44 @@
+"""Rule-file building blocks shared by the Prometheus and Loki rule targets (not a target itself).
+
+A rule is a plain dict the template `_rule_groups.yml.j2` writes: `kind` ("record" | "alert"),
+`name`, `expr`, `for_` (None = no `for`), `labels` and `annotations` (dicts in output order).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from khaosobs.model import Alert, LogAlert
+
+Rule = dict[str, Any]
+STANDARD_ANNOTATIONS = ("summary", "description", "runbook_url")
+
+
+def recording_rule(record: str, expr: str, labels: dict[str, str]) -> Rule:
+    return {"kind": "record", "name": record, "expr": expr, "for_": None, "labels": labels, "annotations": {}}
+
+
+def alert_rule(name: str, expr: str, for_: str | None, labels: dict[str, str],
+               annotations: dict[str, str]) -> Rule:
+    return {"kind": "alert", "name": name, "expr": expr, "for_": for_, "labels": labels,
+            "annotations": annotations}
+
+
+def alert_annotations(alert: Alert | LogAlert) -> dict[str, str]:
+    """summary, description, runbook_url (those set), then the extra annotations, all verbatim."""
+    annotations = {key: value for key in STANDARD_ANNOTATIONS if (value := getattr(alert, key)) is not None}
+    for key, value in getattr(alert, "annotations", {}).items():
+        annotations.setdefault(key, value)  # an explicit field wins over an extra of the same name
+    return annotations
+
+
+def promql_string(value: str) -> str:
+    """A PromQL double-quoted string literal (Go escapes; JSON's are a subset of them)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def promql_selector(metric: str, labels: dict[str, str]) -> str:
+    """`metric{a="x", b="y"}` with every value quoted."""
+    matchers = ", ".join(f"{name}={promql_string(value)}" for name, value in labels.items())
+    return f"{metric}{{{matchers}}}"

@@ -1,0 +1,27 @@
+"""Loki ruler rule files: the log alerts (LogQL) of each service that has some, one group per service."""
+
+from __future__ import annotations
+
+from khaosobs.alerts import alert_labels
+from khaosobs.model import Spec
+from khaosobs.naming import loki_rules_path
+from khaosobs.output import OutputFile
+from khaosobs.targets._rules import alert_annotations, alert_rule
+from khaosobs.templating import Renderer
+
+NAME = "loki"
+DESCRIPTION = "Loki ruler rule files (log alerts in LogQL), one per service with log alerts"
+
+
+def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    files = []
+    for service in spec.services:
+        if not service.log_alerts:
+            continue
+        rules = [
+            alert_rule(alert.name, alert.expr, alert.for_, alert_labels(service, alert), alert_annotations(alert))
+            for alert in service.log_alerts
+        ]
+        files.append(renderer.file(NAME, "loki/rules.yml.j2", loki_rules_path(service.name), "yaml",
+                                   groups=[{"name": service.name, "rules": rules}]))
+    return files

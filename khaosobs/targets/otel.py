@@ -1,0 +1,63 @@
+"""OpenTelemetry Collector (contrib, 2025 or later): OTLP in; metrics to Prometheus, logs to Loki,
+traces to Tempo.
+
+Choices (README "OpenTelemetry Collector"):
+- metrics leave through the `prometheus` exporter on 0.0.0.0:8889, which Prometheus scrapes
+  (pull, like every other target; remote write would need Prometheus' receiver flag);
+- logs go to Loki's native OTLP endpoint `<logging.endpoint>/otlp` with `otlphttp/loki` (the
+  `loki` exporter is gone from contrib); the auth secret is sent as the `Authorization` header,
+  whose whole value the secret holds (`Bearer …` or `Basic …`), read via `${env:NAME}`/`${file:/path}`;
+- traces go to Tempo's OTLP gRPC endpoint with `otlp/tempo`; an `http://` endpoint means plaintext
+  (`tls.insecure`);
+- every pipeline runs memory_limiter first and batch last; receivers and the health check bind
+  0.0.0.0 explicitly (the Collector's default became localhost).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from khaosobs import naming
+from khaosobs.model import Spec
+from khaosobs.output import OutputFile
+from khaosobs.templating import Renderer
+
+NAME = "otel"
+DESCRIPTION = "OpenTelemetry Collector config: OTLP in; metrics to Prometheus, logs to Loki, traces to Tempo"
+
+
+def collector_literal(value: str) -> str:
+    """The Collector expands `${…}` and `$NAME` in every value; `$$` keeps a spec's `$` literal."""
+    return value.replace("$", "$$")
+
+
+def collector_secret(ref: str) -> str:
+    """A secret reference as the Collector's own config providers: the value never appears in the file."""
+    if ref.startswith("file:"):
+        return "${file:" + ref[5:] + "}"
+    return "${env:" + naming.secret_env_name(ref) + "}"
+
+
+def loki_otlp_endpoint(endpoint: str) -> str:
+    base = endpoint.rstrip("/")
+    return base if base.endswith("/otlp") else f"{base}/otlp"
+
+
+def collector_context(spec: Spec) -> dict[str, Any]:
+    telemetry = spec.telemetry
+    auth = telemetry.logging.auth_secret_ref
+    tempo = telemetry.tracing.tempo_endpoint
+    return {
+        "loki_endpoint": collector_literal(loki_otlp_endpoint(telemetry.logging.endpoint)),
+        "loki_headers": {"Authorization": collector_secret(auth)} if auth else {},
+        "tempo_endpoint": collector_literal(tempo),
+        "tempo_insecure": tempo.startswith("http://"),
+    }
+
+
+def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    return [
+        renderer.file(
+            NAME, "otel/collector.yaml.j2", naming.OTEL_COLLECTOR_PATH, "yaml", **collector_context(spec)
+        )
+    ]

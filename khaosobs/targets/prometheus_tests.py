@@ -1,0 +1,120 @@
+"""promtool unit tests from the spec's alert tests: one test file per service that has some.
+
+Each expectation is a `promql_expr_test` on `ALERTS{alertname=…, alertstate="firing"}`, so a test
+never repeats annotation text. `group(…)` yields exactly one sample `{} 1` when at least one
+matching alert fires and nothing when none does, so `firing: true` expects `[{} 1]` and
+`firing: false` expects no sample. The expression ends in a PromQL comment naming the alert and
+the test: promtool 2.42 prints a failure's expression and time but not its test's name, so the
+comment makes every failure traceable (see `khaosobs.promtool_tests`).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from khaosobs.loader import Path_
+from khaosobs.model import Service, Spec
+from khaosobs.naming import prometheus_rules_path, prometheus_tests_path
+from khaosobs.output import OutputFile
+from khaosobs.serialise import comment_text
+from khaosobs.targets._rules import promql_selector
+from khaosobs.templating import Renderer
+
+NAME = "prometheus_tests"
+DESCRIPTION = "promtool unit test files from the alert tests, one per service with tests"
+EVALUATION_INTERVAL = "1m"
+FIRING_SAMPLES: list[dict[str, Any]] = [{"labels": "{}", "value": 1}]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One expectation of one alert test, as promtool runs it and as `khaosobs test` reports it."""
+
+    service: str
+    alert: str
+    test: str  # the spec test's name
+    at: str  # verbatim from the spec, e.g. 12m
+    firing: bool
+    labels: dict[str, str]
+    expr: str
+    path: Path_  # where the expectation is in the spec
+
+
+@dataclass(frozen=True)
+class UnitTest:
+    service: str
+    alert: str
+    test: str  # the spec test's name
+    name: str  # promtool's test group name
+    interval: str
+    series: list[dict[str, str]]
+    expectations: list[Expectation]
+
+
+def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    files = []
+    for index, service in enumerate(spec.services):
+        tests = service_tests(service, index)
+        if tests:
+            files.append(renderer.file(NAME, "prometheus/tests.yml.j2", prometheus_tests_path(service.name),
+                                       "yaml", **test_file_context(service, tests)))
+    return files
+
+
+def rule_file_reference(service: str) -> str:
+    """The service's rule file, relative to its test file (promtool resolves it from there)."""
+    test_dir = posixpath.dirname(prometheus_tests_path(service))
+    return posixpath.relpath(prometheus_rules_path(service), test_dir)
+
+
+def alerts_expr(alert: str, labels: dict[str, str], note: str) -> str:
+    selector = promql_selector("ALERTS", {"alertname": alert, "alertstate": "firing", **labels})
+    return f"group({selector})  # {comment_text(note)}"
+
+
+def service_tests(service: Service, service_index: int) -> list[UnitTest]:
+    tests = []
+    for a, alert in enumerate(service.alerts):
+        for t, test in enumerate(alert.tests):
+            note = f"{alert.name}, test {t + 1}: {test.name}"
+            base: Path_ = ("services", service_index, "alerts", a, "tests", t)
+            expectations = [
+                Expectation(service.name, alert.name, test.name, expect.at, expect.firing, expect.labels,
+                            alerts_expr(alert.name, expect.labels, note), (*base, "expect", e))
+                for e, expect in enumerate(test.expect)
+            ]
+            tests.append(UnitTest(service.name, alert.name, test.name, f"{alert.name}: {test.name}", test.interval,
+                                  [{"series": s.series, "values": s.values} for s in test.series],
+                                  expectations))
+    return tests
+
+
+def all_tests(spec: Spec) -> dict[str, list[UnitTest]]:
+    """Test file path -> its tests, in file order."""
+    found: dict[str, list[UnitTest]] = {}
+    for index, service in enumerate(spec.services):
+        tests = service_tests(service, index)
+        if tests:
+            found[prometheus_tests_path(service.name)] = tests
+    return found
+
+
+def test_file_context(service: Service, tests: list[UnitTest]) -> dict[str, Any]:
+    return {
+        "rule_files": [rule_file_reference(service.name)],
+        "evaluation_interval": EVALUATION_INTERVAL,
+        "tests": [
+            {
+                "name": test.name,
+                "interval": test.interval,
+                "input_series": test.series,
+                "checks": [
+                    {"expr": e.expr, "eval_time": e.at, "exp_samples": FIRING_SAMPLES if e.firing else []}
+                    for e in test.expectations
+                ],
+            }
+            for test in tests
+        ],
+    }
