@@ -129,12 +129,21 @@ def render(
 
 
 @app.command("test")
-def test_command(specs: SpecArg = None, strict: StrictOpt = False, fmt: FormatOpt = "text") -> None:
+def test_command(
+    specs: SpecArg = None,
+    templates: Annotated[Path | None, typer.Option("--templates", help="Folder of templates overriding "
+                                                   "the built-in ones by name")] = None,
+    strict: StrictOpt = False,
+    fmt: FormatOpt = "text",
+) -> None:
     """Run the spec's alert tests with the real `promtool test rules`; exit 1 when one fails."""
     from khaosobs.pipeline import validate_paths
     from khaosobs.promtool_tests import PromtoolMissing, format_report, run_alert_tests
 
     _check_format(fmt)
+    if templates is not None and not templates.is_dir():
+        _err(f"khaosobs: --templates {templates} is not a folder\n")
+        raise typer.Exit(EXIT_USAGE)
     validation = validate_paths(_spec_paths(specs))
     if validation.diagnostics.items:
         _report(validation, fmt, stream="stderr")
@@ -144,7 +153,7 @@ def test_command(specs: SpecArg = None, strict: StrictOpt = False, fmt: FormatOp
     assert validation.spec is not None and validation.loaded is not None
     source = validation.loaded.display_name()
     try:
-        run = run_alert_tests(validation.spec, source, validation.loaded)
+        run = run_alert_tests(validation.spec, source, validation.loaded, templates=templates)
     except PromtoolMissing:
         _err("khaosobs: promtool is not on PATH; install Prometheus's promtool (Debian: apt-get install "
              "prometheus) to run alert tests\n")

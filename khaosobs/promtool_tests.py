@@ -91,7 +91,7 @@ class FileResult:
 
 
 @dataclass
-class TestRun:
+class AlertTestRun:
     results: list[FileResult]
 
     @property
@@ -156,30 +156,35 @@ def run_promtool(promtool: str, folder: Path, path: str, tests: list[UnitTest],
     return result
 
 
-def run_alert_tests(spec: Spec, spec_source: str, loaded: LoadedSpec | None = None) -> TestRun:
+def run_alert_tests(spec: Spec, spec_source: str, loaded: LoadedSpec | None = None, *,
+                    templates: Path | None = None) -> AlertTestRun:
     """Render the rules and their tests into a temporary folder and run promtool on every test file."""
     tests = all_tests(spec)
     if not tests:
-        return TestRun([])
+        return AlertTestRun([])
     promtool = shutil.which("promtool")
     if promtool is None:
         raise PromtoolMissing("promtool is not on PATH")
     with tempfile.TemporaryDirectory(prefix="khaosobs-test-") as temp:
         folder = Path(temp)
-        for file in render_outputs(spec, spec_source, targets=RENDERED_TARGETS):
+        for file in render_outputs(spec, spec_source, targets=RENDERED_TARGETS, templates=templates):
             atomic_write(folder / file.path, file.content)
         with ThreadPoolExecutor() as pool:
             results = list(pool.map(lambda item: run_promtool(promtool, folder, item[0], item[1], loaded),
                                     tests.items()))
-    return TestRun(results)
+    return AlertTestRun(results)
 
 
-def format_report(run: TestRun, spec_source: str) -> str:
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def format_report(run: AlertTestRun, spec_source: str) -> str:
     if not run.results:
         return f"{spec_source}: no alert tests (add `tests:` to an alert to have promtool run it)\n"
     lines = []
     for result in run.results:
-        count = f"{len(result.tests)} tests, {len(result.expectations)} expectations"
+        count = f"{_count(len(result.tests), 'test')}, {_count(len(result.expectations), 'expectation')}"
         lines.append(f"{result.service}: {count}: {'ok' if result.ok else 'FAILED'}")
         for failure in result.failures:
             lines.append(f"  {failure.describe()}")
@@ -187,5 +192,6 @@ def format_report(run: TestRun, spec_source: str) -> str:
             lines.append("  promtool could not run the tests:")
             lines.extend(f"    {line}" for line in result.error.splitlines())
     failed = run.failed_tests
-    lines.append(f"{run.tests} alert tests ran with promtool; " + (f"{failed} failed" if failed else "all passed"))
+    outcome = f"{failed} failed" if failed else "all passed"
+    lines.append(f"{_count(run.tests, 'alert test')} ran with promtool; {outcome}")
     return "\n".join(lines) + "\n"

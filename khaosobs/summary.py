@@ -9,10 +9,10 @@ def print_summary(result: Plan) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
     if not result.written and not result.removed:
-        console.print(f"{result.outdir}: up to date ({len(result.files)} files)")
+        print(f"{result.outdir}: up to date ({len(result.files)} files)")
         return
+    console = Console(highlight=False, soft_wrap=True)
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("change")
     table.add_column("file")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from khaosobs.promtool_tests import duration_ms
+from khaosobs.promtool_tests import AlertTestRun, duration_ms, format_report, run_promtool
 from tests.conftest import EXAMPLE_SPECS, SPECS, run_khaosobs
 from tests.rules_helpers import ids, promtool, render, rendered_example, spec_arg, yielded
 
@@ -119,6 +119,17 @@ def test_a_broken_test_reports_promtool_output(tmp_path: Path) -> None:
     assert "0+60xx20" in result.stdout + result.stderr or "series values" in result.stdout + result.stderr
 
 
+def test_promtool_errors_that_are_no_expectation_are_reported_verbatim(tmp_path: Path) -> None:
+    """Checks catch bad series notation first; should promtool still fail otherwise, its words are shown."""
+    (tmp_path / "broken.test.yml").write_text(
+        'rule_files: []\ntests:\n  - input_series: [{series: up, values: "1xx3"}]\n', encoding="utf-8")
+    result = run_promtool(shutil.which("promtool") or "promtool", tmp_path, "broken.test.yml", [], None)
+    assert not result.ok and result.failures == []
+    assert result.error is not None and 'unexpected "x" in series values' in result.error
+    report = format_report(AlertTestRun([result]), "spec.yaml")
+    assert "promtool could not run the tests:" in report and "Unit Testing" not in report
+
+
 def test_missing_promtool_exits_2(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -132,7 +143,8 @@ def test_missing_promtool_exits_2(tmp_path: Path) -> None:
 
 
 def test_a_spec_without_tests_says_so(tmp_path: Path) -> None:
-    (tmp_path / "none.yaml").write_text("version: 1\nproject: p\nservices:\n  - name: quiet\n", encoding="utf-8")
+    (tmp_path / "none.yaml").write_text("version: 1\nproject: p\nservices:\n  - name: quiet\n",
+                                        encoding="utf-8")
     result = run_khaosobs("test", "none.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "none.yaml: no alert tests" in result.stdout

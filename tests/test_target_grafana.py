@@ -399,6 +399,8 @@ METRICS = {
         ("vector(1)", None),
         ("rate(x_total[5m]) / rate(y_seconds_total[5m])", None),
         ("rate(broken[5m", None),
+        ("sum(rate(http_requests_total[$__rate_interval]))", "reqps"),  # Grafana's range variable
+        ("(" * 300 + "x_seconds" + ")" * 300, "s"),
     ],
 )
 def test_unit_is_derived_from_the_promql_tree(expr: str, unit: str | None) -> None:

@@ -51,7 +51,8 @@ def test_promtool_accepts_every_rule_file(spec: Path, path: str) -> None:
 def test_example_yields_one_file_per_service() -> None:
     for spec in EXAMPLE_SPECS:
         services = [s.name for s in load_spec(spec).services]
-        assert sorted(p for s, p in RULE_FILES if s == spec) == sorted(f"prometheus/rules/{s}.yml" for s in services)
+        expected = sorted(f"prometheus/rules/{s}.yml" for s in services)
+        assert sorted(p for s, p in RULE_FILES if s == spec) == expected
 
 
 @pytest.mark.parametrize("spec", EXAMPLE_SPECS, ids=[s.stem for s in EXAMPLE_SPECS])
@@ -153,7 +154,8 @@ def test_text_comes_out_exactly_as_written(tricky: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.realtools
-def test_tricky_rules_pass_promtool_and_an_empty_service_gets_an_empty_group(tricky: tuple[Path, Path]) -> None:
+def test_tricky_rules_pass_promtool_and_an_empty_service_gets_an_empty_group(
+        tricky: tuple[Path, Path]) -> None:
     _, out = tricky
     result = promtool("check", "rules", out / "prometheus/rules/api.yml", out / "prometheus/rules/quiet.yml")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -236,13 +238,20 @@ def burn_test(name: str, errors: str, ok: str, at: str, page: bool, ticket: bool
         "interval": "1m",
         "input_series": [{"series": 'api_requests_total{code="500"}', "values": errors},
                          {"series": 'api_requests_total{code="200"}', "values": ok}],
-        "promql_expr_test": [{"expr": c["expr"], "eval_time": at, "exp_samples": c["samples"]} for c in checks],
+        "promql_expr_test": [{"expr": c["expr"], "eval_time": at, "exp_samples": c["samples"]}
+                             for c in checks],
     }
+
+
+def unit_test_file(tests: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump({"rule_files": ["prometheus/rules/api.yml"], "evaluation_interval": "1m",
+                           "tests": tests}, sort_keys=False)
 
 
 @pytest.mark.realtools
 def test_burn_rate_math_with_promtool(tmp_path: Path) -> None:
-    """Budget 0.001: page above 14.4x (1h & 5m) or 6x (6h & 30m); ticket above 3x (1d & 2h) or 1x (3d & 6h)."""
+    """Budget 0.001: page above 14.4x (1h & 5m) or 6x (6h & 30m); ticket above 3x (1d & 2h) or 1x
+    (3d & 6h)."""
     (tmp_path / "burn.yaml").write_text(SLO_SPEC, encoding="utf-8")
     out = render("burn.yaml", tmp_path / "out", "prometheus", cwd=tmp_path)
     tests = [
@@ -261,21 +270,20 @@ def test_burn_rate_math_with_promtool(tmp_path: Path) -> None:
         burn_test("spike over", "0+100x60 6000+0x239", "0+900x60 55000+1000x239", "1h35m", page=False,
                   ticket=True),
         # the same spike as it happens: the 5m and 1h windows both exceed 14.4x
-        burn_test("spike on", "0+100x60 6000+0x239", "0+900x60 55000+1000x239", "30m", page=True, ticket=True),
+        burn_test("spike on", "0+100x60 6000+0x239", "0+900x60 55000+1000x239", "30m", page=True,
+                  ticket=True),
         # no traffic at all: 0/0 is NaN, which never fires
         burn_test("idle", "0x300", "0x300", "3h", page=False, ticket=False),
     ]
     test_file = tmp_path / "out" / "burn.test.yml"
-    test_file.write_text(yaml.safe_dump({"rule_files": ["prometheus/rules/api.yml"], "evaluation_interval": "1m",
-                                         "tests": tests}, sort_keys=False), encoding="utf-8")
+    test_file.write_text(unit_test_file(tests), encoding="utf-8")
     result = promtool("test", "rules", test_file.name, cwd=out)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
     # the same file with one expectation flipped must fail: the test can tell right from wrong
     tests[2] = burn_test("5x", "0+5x300", "0+995x300", "3h", page=True, ticket=True)
-    test_file.write_text(yaml.safe_dump({"rule_files": ["prometheus/rules/api.yml"], "evaluation_interval": "1m",
-                                         "tests": tests}, sort_keys=False), encoding="utf-8")
+    test_file.write_text(unit_test_file(tests), encoding="utf-8")
     result = promtool("test", "rules", test_file.name, cwd=out)
     assert result.returncode == 1
     assert PAGE in result.stderr and "time: 3h" in result.stderr

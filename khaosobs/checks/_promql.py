@@ -13,6 +13,7 @@ is parsed; no real rule comes close.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,21 +26,36 @@ MAX_OPERATORS = 500
 # Functions and aggregators the parser knows that Prometheus 2.42 does not: the first release
 # that has them (the experimental ones also need `--enable-feature=promql-experimental-functions`).
 NEWER_FUNCTIONS: dict[str, tuple[int, int]] = {
-    "sort_by_label": (2, 49), "sort_by_label_desc": (2, 49), "mad_over_time": (2, 49),
-    "histogram_stddev": (2, 49), "histogram_stdvar": (2, 49), "histogram_avg": (2, 53),
-    "limitk": (2, 54), "limit_ratio": (2, 54), "double_exponential_smoothing": (3, 0), "info": (3, 0),
-    "ts_of_max_over_time": (3, 5), "ts_of_min_over_time": (3, 5), "ts_of_last_over_time": (3, 5),
-    "first_over_time": (3, 7), "ts_of_first_over_time": (3, 7),
+    "sort_by_label": (2, 49),
+    "sort_by_label_desc": (2, 49),
+    "mad_over_time": (2, 49),
+    "histogram_stddev": (2, 49),
+    "histogram_stdvar": (2, 49),
+    "histogram_avg": (2, 53),
+    "limitk": (2, 54),
+    "limit_ratio": (2, 54),
+    "double_exponential_smoothing": (3, 0),
+    "info": (3, 0),
+    "ts_of_max_over_time": (3, 5),
+    "ts_of_min_over_time": (3, 5),
+    "ts_of_last_over_time": (3, 5),
+    "first_over_time": (3, 7),
+    "ts_of_first_over_time": (3, 7),
 }
-REMOVED_FUNCTIONS: dict[str, tuple[int, int]] = {"holt_winters": (3, 0)}  # renamed double_exponential_smoothing
+REMOVED_FUNCTIONS: dict[str, tuple[int, int]] = {
+    "holt_winters": (3, 0)
+}  # renamed double_exponential_smoothing
 UTF8_NAMES_SINCE = (3, 0)
 NUMERIC_DURATIONS_SINCE = (3, 0)
 
 RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})  # counters only
-GAUGE_FUNCTIONS = frozenset({"delta", "idelta", "deriv", "predict_linear", "holt_winters",
-                             "double_exponential_smoothing"})  # gauges only
+GAUGE_FUNCTIONS = frozenset(
+    {"delta", "idelta", "deriv", "predict_linear", "holt_winters", "double_exponential_smoothing"}
+)  # gauges only
 # Aggregations whose result keeps only the `by` labels (or drops the `without` ones).
-_GROUPING_AGGREGATIONS = frozenset({"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "quantile"})
+_GROUPING_AGGREGATIONS = frozenset(
+    {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "quantile"}
+)
 
 _METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -47,11 +63,10 @@ _LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 def _register_extras() -> None:
     vt = promql_parser.ValueType
-    try:
+    with contextlib.suppress(ValueError):  # already registered (or built in, in a newer parser)
         promql_parser.register_extra_functions(
-            [promql_parser.Function("holt_winters", [vt.Matrix, vt.Scalar, vt.Scalar], vt.Vector)])
-    except ValueError:  # already registered (or built in, in a newer parser)
-        pass
+            [promql_parser.Function("holt_winters", [vt.Matrix, vt.Scalar, vt.Scalar], vt.Vector)]
+        )
 
 
 _register_extras()
@@ -92,7 +107,7 @@ class Analysis:
     removed: tuple[tuple[str, tuple[int, int], str], ...] = ()  # (what, gone since, hint)
 
 
-def _outside_strings(text: str) -> str:
+def outside_strings(text: str) -> str:
     """The text with string literals and comments blanked (same length), so scans skip them."""
     out = list(text)
     i, n = 0, len(text)
@@ -118,14 +133,16 @@ def _outside_strings(text: str) -> str:
 
 _OPERATOR_RE = re.compile(r"[-+*/%^(\[{=<>!]|\b(?:and|or|unless|atan2)\b")
 _IDENT_RE = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
-_NUMERIC_RANGE_RE = re.compile(r"\[\s*[0-9.]+\s*[\]:]|:\s*[0-9.]+\s*\]|\boffset\s+-?\s*[0-9.]+(?![0-9a-zA-Z.])")
+_NUMERIC_RANGE_RE = re.compile(
+    r"\[\s*[0-9.]+\s*[\]:]|:\s*[0-9.]+\s*\]|\boffset\s+-?\s*[0-9.]+(?![0-9a-zA-Z.])"
+)
 _GRAFANA_RANGE_RE = re.compile(r"(?<=[\[:])(\s*)\$(?:\{\w+(?::\w+)?\}|\w+)")
 
 
 @lru_cache(maxsize=16384)
 def name_offsets(text: str) -> dict[str, list[int]]:
     """Where each identifier outside strings, braces and durations starts: metric and function names."""
-    blank = _outside_strings(text)
+    blank = outside_strings(text)
     found: dict[str, list[int]] = {}
     depth = 0
     i, n = 0, len(blank)
@@ -170,7 +187,7 @@ def analyse(text: str) -> Analysis:
     """Parse one expression and collect what the checks need; never raises."""
     if not text.strip():
         return Analysis("empty expression")
-    blank = _outside_strings(text)
+    blank = outside_strings(text)
     operators = len(_OPERATOR_RE.findall(blank))
     if operators > MAX_OPERATORS:
         return Analysis(f"expression has {operators} operators and brackets, more than {MAX_OPERATORS}")
@@ -186,10 +203,23 @@ def analyse(text: str) -> Analysis:
     walker.walk(expr)
     compat = list(walker.compat)
     if _NUMERIC_RANGE_RE.search(blank):
-        compat.append(("a duration without a unit (e.g. `[300]`)", NUMERIC_DURATIONS_SINCE,
-                       "write the unit: `[5m]`, `offset 5m`"))
-    return Analysis(None, _result_type(expr), type(expr).__name__, tuple(walker.selectors), tuple(walker.uses),
-                    tuple(walker.quantiles), tuple(compat), tuple(walker.removed))
+        compat.append(
+            (
+                "a duration without a unit (e.g. `[300]`)",
+                NUMERIC_DURATIONS_SINCE,
+                "write the unit: `[5m]`, `offset 5m`",
+            )
+        )
+    return Analysis(
+        None,
+        _result_type(expr),
+        type(expr).__name__,
+        tuple(walker.selectors),
+        tuple(walker.uses),
+        tuple(walker.quantiles),
+        tuple(compat),
+        tuple(walker.removed),
+    )
 
 
 def _result_type(expr: Any) -> str:
@@ -255,7 +285,9 @@ class _Walker:
                     self.quantiles.append(q)
                     children += [(args[0], None, None, False), (args[1], q, None, False)]
                 else:
-                    children += [(a, None if isinstance(a, _LITERALS) else quantile, name, False) for a in args]
+                    children += [
+                        (a, None if isinstance(a, _LITERALS) else quantile, name, False) for a in args
+                    ]
             elif isinstance(node, p.AggregateExpr):
                 op = str(node.op)
                 self._function(op)
@@ -290,11 +322,21 @@ class _Walker:
     def _function(self, name: str) -> None:
         if name in NEWER_FUNCTIONS:
             major, minor = NEWER_FUNCTIONS[name]
-            self.compat.append((f"function {name}()", NEWER_FUNCTIONS[name],
-                                f"{name}() needs Prometheus {major}.{minor} or later"))
+            self.compat.append(
+                (
+                    f"function {name}()",
+                    NEWER_FUNCTIONS[name],
+                    f"{name}() needs Prometheus {major}.{minor} or later",
+                )
+            )
         if name in REMOVED_FUNCTIONS:
-            self.removed.append((f"function {name}()", REMOVED_FUNCTIONS[name],
-                                 "use double_exponential_smoothing() with Prometheus 3"))
+            self.removed.append(
+                (
+                    f"function {name}()",
+                    REMOVED_FUNCTIONS[name],
+                    "use double_exponential_smoothing() with Prometheus 3",
+                )
+            )
 
     def _selector(self, node: Any, quantile: Quantile | None, applied: str | None, ranged: bool) -> None:
         name = node.name or None
@@ -310,14 +352,29 @@ class _Walker:
                 continue
             labels.append(m.name)
             if not _LABEL_NAME_RE.fullmatch(m.name):
-                self.compat.append((f'label name "{m.name}"', UTF8_NAMES_SINCE,
-                                    "label names are letters, digits and _ before Prometheus 3"))
+                self.compat.append(
+                    (
+                        f'label name "{m.name}"',
+                        UTF8_NAMES_SINCE,
+                        "label names are letters, digits and _ before Prometheus 3",
+                    )
+                )
         if matchers.or_matchers:
-            self.compat.append(("`or` inside a selector's braces", (99, 0),
-                                "write two selectors joined by the `or` operator"))
+            self.compat.append(
+                (
+                    "`or` inside a selector's braces",
+                    (99, 0),
+                    "write two selectors joined by the `or` operator",
+                )
+            )
         if name is not None and not _METRIC_NAME_RE.fullmatch(name):
-            self.compat.append((f'metric name "{name}"', UTF8_NAMES_SINCE,
-                                "metric names are letters, digits, _ and : before Prometheus 3"))
+            self.compat.append(
+                (
+                    f'metric name "{name}"',
+                    UTF8_NAMES_SINCE,
+                    "metric names are letters, digits, _ and : before Prometheus 3",
+                )
+            )
         count = self._counts.get(name, 0)
         self._counts[name] = count + 1
         selector = Selector(name, count, ranged, regex_name, tuple(labels))

@@ -15,15 +15,30 @@ from khaosobs.checks.context import CheckContext
 from khaosobs.loader import Path_
 
 Kind = Literal[
-    "counter", "gauge", "bucket", "summary-quantile", "histogram-base", "recording", "external", "builtin",
+    "counter",
+    "gauge",
+    "bucket",
+    "summary-quantile",
+    "histogram-base",
+    "recording",
+    "external",
+    "builtin",
 ]
 
 # Series every Prometheus has without anyone declaring them.
 BUILTIN_SERIES: dict[str, Kind] = {
-    name: "builtin" for name in (
-        "up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds", "scrape_samples_scraped",
-        "scrape_samples_post_metric_relabeling", "scrape_series_added", "scrape_timeout_seconds",
-        "scrape_sample_limit", "scrape_body_size_bytes",
+    name: "builtin"
+    for name in (
+        "up",
+        "ALERTS",
+        "ALERTS_FOR_STATE",
+        "scrape_duration_seconds",
+        "scrape_samples_scraped",
+        "scrape_samples_post_metric_relabeling",
+        "scrape_series_added",
+        "scrape_timeout_seconds",
+        "scrape_sample_limit",
+        "scrape_body_size_bytes",
     )
 }
 SLO_RECORD_PREFIX = "slo:"  # the recording rules khaosobs writes for SLOs (naming.slo_ratio_record)

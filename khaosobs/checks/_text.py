@@ -44,7 +44,7 @@ def _line_map(loaded: LoadedSpec, path: Path_, value: str) -> list[tuple[int, in
         return None
     if info.line == info.end_line:
         text = source.line(info.line)
-        raw = text[info.column - 1: info.end_column - 1]
+        raw = text[info.column - 1 : info.end_column - 1]
         if info.style is None and raw == value:
             return [(info.line, info.column + i) for i in range(len(value))]
         if info.style == '"' and "\\" not in raw and raw[1:-1] == value:

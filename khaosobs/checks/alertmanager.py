@@ -1,39 +1,25 @@
 """What Alertmanager itself would refuse in the alerting section: the target version, receivers
-(Discord secrets, webhook URLs), route durations and group_by, inhibit rules.
+(Discord secrets, webhook URLs), group_by, inhibit rules.
 
-Matchers and the shape of the routing tree are checked in checks/routing.py.
+Matchers and the shape of the routing tree are checked in checks/routing.py, route timings in
+checks/durations.py, and that a `*_ref` is a reference at all in checks/secrets.py.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from khaosobs.checks.context import CheckContext
+from khaosobs.checks.secrets import REFERENCE_RE
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import Path_
 from khaosobs.model import Receiver, Route
 from khaosobs.routing import LABEL_NAME_RE, MATCHER_HINT, ROOT_PATH, MatcherError, parse_matchers
 from khaosobs.targets.alertmanager import DISCORD_URL_FILE_VERSION, MIN_VERSION, file_ref_path, parse_version
 
-# prometheus/common model.ParseDuration, as Alertmanager reads durations
-_DURATION_RE = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
-_DURATION_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1)
-_DURATION_KEYS = ("group_wait", "group_interval", "repeat_interval")
-_NOT_ZERO = ("group_interval", "repeat_interval")  # Alertmanager: "... cannot be zero"
 _FILE_HINT = ('mount the webhook URL as a file and write '
               'webhook_url_ref: "file:/etc/alertmanager/secrets/discord-webhook"')
-
-
-def duration_ms(text: str) -> int | None:
-    """Milliseconds of an Alertmanager duration (`1h30m`, `10s`, `0`), or None if it is not one."""
-    if text == "0":
-        return 0
-    found = _DURATION_RE.fullmatch(text)
-    if not text or found is None:
-        return None
-    return sum(int(part) * unit for part, unit in zip(found.groups(), _DURATION_MS, strict=True) if part)
 
 
 def _version_text(version: tuple[int, ...]) -> str:
@@ -46,17 +32,7 @@ def _routes(route: Route, path: Path_) -> Iterable[tuple[Route, Path_]]:
         yield from _routes(child, (*path, "routes", i))
 
 
-def _route(ctx: CheckContext, route: Route, path: Path_) -> Iterable[Diagnostic]:
-    for key in _DURATION_KEYS:
-        value = getattr(route, key)
-        if value is None:
-            continue
-        ms = duration_ms(value)
-        if ms is None:
-            yield ctx.error("alertmanager-duration", f'{key} "{value}" is not a duration', (*path, key),
-                            "use a number and a unit (ms, s, m, h, d, w, y), e.g. 30s or 1h30m")
-        elif ms == 0 and key in _NOT_ZERO:
-            yield ctx.error("alertmanager-duration", f"{key} cannot be zero", (*path, key))
+def _group_by(ctx: CheckContext, route: Route, path: Path_) -> Iterable[Diagnostic]:
     if route.group_by is not None:
         seen: set[str] = set()
         for i, label in enumerate(route.group_by):
@@ -83,21 +59,13 @@ def _discord(ctx: CheckContext, receiver: Receiver, path: Path_,
         yield ctx.error("alertmanager-secret", f'Alertmanager does not read environment variables: "{ref}" '
                         "cannot hold the Discord webhook URL", where, _FILE_HINT)
         return
+    if not REFERENCE_RE.fullmatch(ref):
+        return  # not a reference at all: checks/secrets.py reports it
     file_path = file_ref_path(ref)
     if file_path is None:
-        scheme = ref.split(":", 1)[0] if re.match(r"[a-z][a-z0-9+.-]*://", ref) else None
-        if scheme in ("http", "https"):
-            message = "webhook_url_ref holds the webhook URL itself (with its token): a secret in the spec"
-        elif scheme is not None:
-            message = f'Alertmanager cannot read a "{scheme}://" secret reference'
-        else:
-            message = f'webhook_url_ref "{ref}" is not a secret reference'
-        yield ctx.error("alertmanager-secret", message, where,
-                        _FILE_HINT + " (your secret agent writes the file)")
-        return
-    if not file_path.startswith("/"):
-        yield ctx.error("alertmanager-secret", f'"{ref}" is not an absolute path', where,
-                        "write file:/absolute/path: Alertmanager runs elsewhere than this spec")
+        scheme = ref.split("://", 1)[0]
+        yield ctx.error("alertmanager-secret", f'Alertmanager cannot read a "{scheme}://" secret reference',
+                        where, _FILE_HINT + " (your secret agent writes the file)")
         return
     if version < DISCORD_URL_FILE_VERSION:
         needed = _version_text(DISCORD_URL_FILE_VERSION)
@@ -143,7 +111,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for i, receiver in enumerate(alerting.receivers):
         yield from _receiver(ctx, receiver, ("alerting", "receivers", i), version)
     for route, path in _routes(alerting.route, ROOT_PATH):
-        yield from _route(ctx, route, path)
+        yield from _group_by(ctx, route, path)
     for i, rule in enumerate(alerting.inhibit_rules or []):
         base: Path_ = ("alerting", "inhibit_rules", i)
         for kind in ("source_matchers", "target_matchers"):

@@ -58,18 +58,27 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for text, path, role in expressions(ctx):
         analysis = analysis_for(text, role)
         if analysis.error is not None:
-            yield ctx.error("promql-syntax", f"invalid PromQL: {analysis.error}", path, _syntax_hint(text, role))
+            yield ctx.error(
+                "promql-syntax", f"invalid PromQL: {analysis.error}", path, _syntax_hint(text, role)
+            )
             continue
         for what, since, hint in analysis.compat:
             if target < since:
-                yield ctx.error("promql-version", f"{what} is not accepted by Prometheus {shown_target}", path,
-                                f"{hint}; or raise `targets: {{prometheus: ...}}`" if since < (99, 0) else hint)
+                yield ctx.error(
+                    "promql-version",
+                    f"{what} is not accepted by Prometheus {shown_target}",
+                    path,
+                    f"{hint}; or raise `targets: {{prometheus: ...}}`" if since < (99, 0) else hint,
+                )
         for what, gone, hint in analysis.removed:
             if target >= gone:
-                yield ctx.error("promql-version", f"{what} was removed in Prometheus {gone[0]}.{gone[1]}", path, hint)
+                yield ctx.error(
+                    "promql-version", f"{what} was removed in Prometheus {gone[0]}.{gone[1]}", path, hint
+                )
         if role in ("alert", "record") and analysis.result == "string":
-            yield ctx.error("promql-result-type", "a rule expression must return a vector or a number, not a string",
-                            path)
+            yield ctx.error(
+                "promql-result-type", "a rule expression must return a vector or a number, not a string", path
+            )
         yield from _references(ctx, index, bucket_rules, text, path, analysis)
 
 
@@ -77,7 +86,9 @@ def _syntax_hint(text: str, role: Role) -> str | None:
     if "{{" in text:
         return "an expression is PromQL, not a Go template: `{{ ... }}` belongs in summary/description"
     if role == "panel" and "$" in text:
-        return "Grafana variables are only understood inside strings and range brackets (`[$__rate_interval]`)"
+        return (
+            "Grafana variables are only understood inside strings and range brackets (`[$__rate_interval]`)"
+        )
     if not text.strip():
         return "write a PromQL expression, e.g. `up == 0`"
     return None
@@ -91,8 +102,14 @@ def locate(ctx: CheckContext, path: Path_, text: str, selector: Selector) -> Loc
     return span_location(ctx.loaded, path, text, offset, len(selector.name))
 
 
-def _references(ctx: CheckContext, index: SeriesIndex, bucket_rules: _BucketRules, text: str, path: Path_,
-                analysis: Analysis) -> Iterator[Diagnostic]:
+def _references(
+    ctx: CheckContext,
+    index: SeriesIndex,
+    bucket_rules: _BucketRules,
+    text: str,
+    path: Path_,
+    analysis: Analysis,
+) -> Iterator[Diagnostic]:
     quantile_sources = {id(sel) for q in analysis.quantiles for sel in q.sources}
     for selector in analysis.selectors:
         if selector.name is None or selector.regex_name:
@@ -101,22 +118,33 @@ def _references(ctx: CheckContext, index: SeriesIndex, bucket_rules: _BucketRule
         where = locate(ctx, path, text, selector)
         if series is None:
             hint = suggest(selector.name, index.names()) or (
-                "declare it under a service's metrics, or list it in `external_metrics` if another system exports it")
-            yield ctx.error("unknown-metric", f'metric "{selector.name}" is not defined in the spec', path, hint,
-                            location=where)
+                "declare it under a service's metrics, or in `external_metrics` if another system exports it"
+            )
+            yield ctx.error(
+                "unknown-metric",
+                f'metric "{selector.name}" is not defined in the spec',
+                path,
+                hint,
+                location=where,
+            )
         elif series.kind == "histogram-base" and id(selector) not in quantile_sources:
-            yield ctx.error("histogram-series",
-                            f'"{selector.name}" is a histogram: Prometheus has no series of that name', path,
-                            f"use {selector.name}_bucket (with rate() and histogram_quantile()), "
-                            f"{selector.name}_sum or {selector.name}_count", location=where)
+            yield ctx.error(
+                "histogram-series",
+                f'"{selector.name}" is a histogram: Prometheus has no series of that name',
+                path,
+                f"use {selector.name}_bucket (with rate() and histogram_quantile()), "
+                f"{selector.name}_sum or {selector.name}_count",
+                location=where,
+            )
     for use in analysis.uses:
         yield from _function_use(ctx, index, text, path, use.function, use.selector)
     for quantile in analysis.quantiles:
         yield from _quantile(ctx, index, bucket_rules, text, path, quantile)
 
 
-def _function_use(ctx: CheckContext, index: SeriesIndex, text: str, path: Path_, function: str,
-                  selector: Selector) -> Iterator[Diagnostic]:
+def _function_use(
+    ctx: CheckContext, index: SeriesIndex, text: str, path: Path_, function: str, selector: Selector
+) -> Iterator[Diagnostic]:
     if selector.name is None or selector.regex_name:
         return
     series = index.get(selector.name)
@@ -125,17 +153,37 @@ def _function_use(ctx: CheckContext, index: SeriesIndex, text: str, path: Path_,
     where = locate(ctx, path, text, selector)
     if function in RATE_FUNCTIONS and series.kind in ("gauge", "summary-quantile", "builtin"):
         what = "a summary's quantiles (gauges)" if series.kind == "summary-quantile" else "a gauge"
-        hint = (f"rate {selector.name}_sum and {selector.name}_count instead" if series.kind == "summary-quantile"
-                else "for a gauge use deriv(), delta(), or avg_over_time()/max_over_time()")
-        yield ctx.error("rate-over-gauge", f'{function}() over "{selector.name}", which is {what}: '
-                        f"{function}() is only meaningful for counters", path, hint, location=where)
+        hint = (
+            f"rate {selector.name}_sum and {selector.name}_count instead"
+            if series.kind == "summary-quantile"
+            else "for a gauge use deriv(), delta(), or avg_over_time()/max_over_time()"
+        )
+        yield ctx.error(
+            "rate-over-gauge",
+            f'{function}() over "{selector.name}", which is {what}: '
+            f"{function}() is only meaningful for counters",
+            path,
+            hint,
+            location=where,
+        )
     elif function in GAUGE_FUNCTIONS and series.kind in ("counter", "bucket"):
-        yield ctx.warning("gauge-function-over-counter", f'{function}() over "{selector.name}", which is a counter',
-                          path, "for a counter use rate() or increase(): they handle counter resets", location=where)
+        yield ctx.warning(
+            "gauge-function-over-counter",
+            f'{function}() over "{selector.name}", which is a counter',
+            path,
+            "for a counter use rate() or increase(): they handle counter resets",
+            location=where,
+        )
 
 
-def _quantile(ctx: CheckContext, index: SeriesIndex, bucket_rules: _BucketRules, text: str, path: Path_,
-              quantile: Quantile) -> Iterator[Diagnostic]:
+def _quantile(
+    ctx: CheckContext,
+    index: SeriesIndex,
+    bucket_rules: _BucketRules,
+    text: str,
+    path: Path_,
+    quantile: Quantile,
+) -> Iterator[Diagnostic]:
     any_buckets = False
     for selector in quantile.sources:
         if selector.name is None or selector.regex_name:
@@ -150,17 +198,29 @@ def _quantile(ctx: CheckContext, index: SeriesIndex, bucket_rules: _BucketRules,
             any_buckets = True
         elif verdict == "maybe":
             any_buckets = True
-            yield ctx.warning("histogram-quantile", f'histogram_quantile() over "{selector.name}", which does not '
-                              "look like a histogram's _bucket series", path,
-                              "histogram_quantile() needs the per-bucket series (`le` label) of a histogram",
-                              location=where)
+            yield ctx.warning(
+                "histogram-quantile",
+                f'histogram_quantile() over "{selector.name}", which does not '
+                "look like a histogram's _bucket series",
+                path,
+                "histogram_quantile() needs the per-bucket series (`le` label) of a histogram",
+                location=where,
+            )
         else:
-            yield ctx.error("histogram-quantile", _quantile_message(selector.name, series), path,
-                            _quantile_hint(selector.name, series, index), location=where)
+            yield ctx.error(
+                "histogram-quantile",
+                _quantile_message(selector.name, series),
+                path,
+                _quantile_hint(selector.name, series, index),
+                location=where,
+            )
     if quantile.drops_le and any_buckets:
-        yield ctx.error("histogram-quantile-le", "an aggregation inside histogram_quantile() drops the `le` label, "
-                        "so no quantile can be computed", path,
-                        "keep `le`: e.g. `sum by (le) (rate(x_bucket[5m]))`")
+        yield ctx.error(
+            "histogram-quantile-le",
+            "an aggregation inside histogram_quantile() drops the `le` label, so no quantile can be computed",
+            path,
+            "keep `le`: e.g. `sum by (le) (rate(x_bucket[5m]))`",
+        )
 
 
 def _bucket_verdict(series: Series, bucket_rules: _BucketRules) -> Literal["ok", "maybe", "no"]:
@@ -175,16 +235,25 @@ def _bucket_verdict(series: Series, bucket_rules: _BucketRules) -> Literal["ok",
 
 def _quantile_message(name: str, series: Series) -> str:
     if series.kind == "histogram-base":
-        return (f'histogram_quantile() over "{name}", the histogram\'s name: Prometheus has no series of that name, '
-                "so this is always empty")
-    what = {"counter": "a counter", "gauge": "a gauge", "summary-quantile": "a summary",
-            "builtin": "a built-in gauge"}.get(series.kind, series.kind)
+        return (
+            f'histogram_quantile() over "{name}", the histogram\'s name: Prometheus has no series '
+            "of that name, so this is always empty"
+        )
+    what = {
+        "counter": "a counter",
+        "gauge": "a gauge",
+        "summary-quantile": "a summary",
+        "builtin": "a built-in gauge",
+    }.get(series.kind, series.kind)
     return f'histogram_quantile() over "{name}", which is {what}, not a histogram\'s _bucket series'
 
 
 def _quantile_hint(name: str, series: Series, index: SeriesIndex) -> str:
     if series.kind == "histogram-base":
-        return f"use `rate({name}_bucket[5m])`, e.g. histogram_quantile(0.95, sum by (le) (rate({name}_bucket[5m])))"
+        return (
+            f"use `rate({name}_bucket[5m])`, e.g. "
+            f"histogram_quantile(0.95, sum by (le) (rate({name}_bucket[5m])))"
+        )
     if series.kind == "summary-quantile":
         return f'a summary has its quantiles already: select them with {name}{{quantile="0.95"}}'
     if series.metric is not None and series.metric.endswith("_bucket"):
@@ -217,8 +286,11 @@ class _BucketRules:
                 series = self._index.get(selector.name) if selector.name else None
                 if series is None:
                     continue
-                if series.kind == "bucket" or (series.kind == "external" and series.name.endswith("_bucket")) or (
-                        series.kind == "recording" and self.is_buckets(series.name, seen | {record})):
+                if (
+                    series.kind == "bucket"
+                    or (series.kind == "external" and series.name.endswith("_bucket"))
+                    or (series.kind == "recording" and self.is_buckets(series.name, seen | {record}))
+                ):
                     result = True
                     break
         self._memo[record] = result

@@ -3,7 +3,7 @@
 A dashboard is built here as a plain dict (Grafana 11 classic model, schemaVersion 39) and the
 template only serialises it. Panels refer to the datasources by the uids in `naming`, which the
 provisioning file defines, so an import needs nothing else. Units, layout and per-type options
-follow the rules below; README "Grafana" documents them for users.
+follow the rules documented below (the user-facing reference for them).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import promql_parser
 
 from khaosobs import naming
+from khaosobs.checks._promql import grafana_substituted
 from khaosobs.model import Dashboard, Metric, Panel, Spec
 from khaosobs.output import OutputFile
 from khaosobs.templating import Renderer
@@ -374,10 +375,15 @@ def common_unit(exprs: list[str], metrics: dict[str, Metric]) -> str | None:
 def derive_unit(expr: str, metrics: dict[str, Metric]) -> str | None:
     """The Grafana unit id of a PromQL query's result (rules above), or None."""
     try:
-        tree = promql_parser.parse(expr)
-    except ValueError:  # the checks report it; a dashboard still renders without a unit
+        tree = promql_parser.parse(grafana_substituted(expr))
+    except (KeyboardInterrupt, SystemExit):  # pragma: no cover
+        raise
+    except BaseException:  # invalid (the checks report it) or a parser panic: no unit, never a crash
         return None
-    return _display(_UnitReader(metrics).unit(tree))
+    try:
+        return _display(_UnitReader(metrics).unit(tree))
+    except RecursionError:  # absurdly deep nesting: Grafana's default unit will do
+        return None
 
 
 def _display(unit: str | None) -> str | None:

@@ -19,7 +19,8 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
         if not service.log_alerts:
             continue
         rules = [
-            alert_rule(alert.name, alert.expr, alert.for_, alert_labels(service, alert), alert_annotations(alert))
+            alert_rule(alert.name, alert.expr, alert.for_, alert_labels(service, alert),
+                       alert_annotations(alert))
             for alert in service.log_alerts
         ]
         files.append(renderer.file(NAME, "loki/rules.yml.j2", loki_rules_path(service.name), "yaml",

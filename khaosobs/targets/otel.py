@@ -1,7 +1,7 @@
 """OpenTelemetry Collector (contrib, 2025 or later): OTLP in; metrics to Prometheus, logs to Loki,
 traces to Tempo.
 
-Choices (README "OpenTelemetry Collector"):
+Choices (the user-facing reference for them):
 - metrics leave through the `prometheus` exporter on 0.0.0.0:8889, which Prometheus scrapes
   (pull, like every other target; remote write would need Prometheus' receiver flag);
 - logs go to Loki's native OTLP endpoint `<logging.endpoint>/otlp` with `otlphttp/loki` (the
@@ -11,6 +11,10 @@ Choices (README "OpenTelemetry Collector"):
   (`tls.insecure`);
 - every pipeline runs memory_limiter first and batch last; receivers and the health check bind
   0.0.0.0 explicitly (the Collector's default became localhost).
+- component names `otlp`/`otlphttp`: every 2025 release knows them; v0.144 (2026) renamed them
+  `otlp_grpc`/`otlp_http` and keeps the old names as deprecated aliases (a startup warning).
+  Upstream also steers batching towards the exporters' `sending_queue`; the batch processor
+  still works in every supported release.
 """
 
 from __future__ import annotations

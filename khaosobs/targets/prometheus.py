@@ -87,7 +87,8 @@ def slo_alert(service: Service, slo: SLO, tier_name: str, tier: SLOTier, labels:
 
     pairs = BURN_RATE_TIERS[tier_name]
     expr = " or ".join(f"({over(long, factor)} and {over(short, factor)})" for long, short, factor in pairs)
-    conditions = ", or ".join(f"above {factor}x the budget over {long} and {short}" for long, short, factor in pairs)
+    conditions = ", or ".join(f"above {factor}x the budget over {long} and {short}"
+                              for long, short, factor in pairs)
     objective = decimal_text(slo.objective)
     speed = "fast" if tier_name == "page" else "steadily"
     summary = f"{service.name}: SLO {slo.name} is burning its error budget {speed}"

@@ -85,9 +85,9 @@ def service_tests(service: Service, service_index: int) -> list[UnitTest]:
                             alerts_expr(alert.name, expect.labels, note), (*base, "expect", e))
                 for e, expect in enumerate(test.expect)
             ]
-            tests.append(UnitTest(service.name, alert.name, test.name, f"{alert.name}: {test.name}", test.interval,
-                                  [{"series": s.series, "values": s.values} for s in test.series],
-                                  expectations))
+            series = [{"series": s.series, "values": s.values} for s in test.series]
+            tests.append(UnitTest(service.name, alert.name, test.name, f"{alert.name}: {test.name}",
+                                  test.interval, series, expectations))
     return tests
 
 

@@ -1,0 +1,116 @@
+"""Label and annotation keys of services, alerts and recording rules: valid names, nothing reserved,
+and no silent override of the labels khaosobs sets (`service`, `team`, `alertname`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from khaosobs.checks.context import CheckContext
+from khaosobs.checks.naming_rules import label_keys
+from khaosobs.diagnostics import Diagnostic
+from khaosobs.loader import Path_
+from khaosobs.model import Alert, LogAlert, Service
+from khaosobs.naming import LABEL_NAME_RE
+
+# Annotations khaosobs writes from the alert's own fields.
+FIELD_ANNOTATIONS = ("summary", "description", "runbook_url")
+
+
+def check(ctx: CheckContext) -> Iterable[Diagnostic]:
+    for s, service in ctx.services():
+        base: Path_ = ("services", s)
+        if service.team is not None and not service.team.strip():
+            yield ctx.error("team", "team is empty", (*base, "team"), "name the team, or leave `team` out")
+        yield from label_keys(ctx, service.labels, (*base, "labels"))
+        yield from _service_labels(ctx, service, (*base, "labels"))
+        for kind in ("alerts", "log_alerts"):
+            for a, alert in enumerate(getattr(service, kind)):
+                path = (*base, kind, a)
+                yield from label_keys(ctx, alert.labels, (*path, "labels"))
+                yield from _alert_labels(ctx, service, alert, (*path, "labels"))
+        for a, rule in enumerate(service.alerts):
+            yield from _annotations(ctx, rule, (*base, "alerts", a, "annotations"))
+
+
+def _service_labels(ctx: CheckContext, service: Service, path: Path_) -> Iterator[Diagnostic]:
+    labels = service.labels
+    if "service" in labels and labels["service"] != service.name:
+        yield ctx.error(
+            "label-override",
+            f'label service "{labels["service"]}" contradicts the service name "{service.name}"',
+            (*path, "service"),
+            "khaosobs sets `service` itself: remove it",
+            key=True,
+        )
+    if "team" in labels:
+        if service.team is None:
+            yield ctx.warning(
+                "label-override",
+                "the team is set as a label",
+                (*path, "team"),
+                "use the service's `team:` field",
+                key=True,
+            )
+        elif labels["team"] != service.team:
+            yield ctx.error(
+                "label-override",
+                f'label team "{labels["team"]}" contradicts `team: {service.team}`',
+                (*path, "team"),
+                "use `team:` only",
+                key=True,
+            )
+    if "alertname" in labels:
+        yield ctx.error(
+            "label-reserved",
+            "`alertname` is set by Prometheus from the alert's name",
+            (*path, "alertname"),
+            key=True,
+        )
+
+
+def _alert_labels(
+    ctx: CheckContext, service: Service, alert: Alert | LogAlert, path: Path_
+) -> Iterator[Diagnostic]:
+    labels = alert.labels
+    if "service" in labels and labels["service"] != service.name:
+        yield ctx.error(
+            "label-override",
+            f'label service "{labels["service"]}" contradicts the alert\'s service "{service.name}"',
+            (*path, "service"),
+            "every alert carries its service's name; define the alert under that service",
+            key=True,
+        )
+    if "team" in labels and service.team is not None and labels["team"] != service.team:
+        yield ctx.error(
+            "label-override",
+            f'label team "{labels["team"]}" contradicts the service\'s team "{service.team}"',
+            (*path, "team"),
+            key=True,
+        )
+    if "alertname" in labels:
+        yield ctx.error(
+            "label-reserved",
+            "`alertname` is set by Prometheus from the alert's name",
+            (*path, "alertname"),
+            key=True,
+        )
+
+
+def _annotations(ctx: CheckContext, alert: Alert, path: Path_) -> Iterator[Diagnostic]:
+    for key in alert.annotations:
+        if not LABEL_NAME_RE.fullmatch(key):
+            yield ctx.error(
+                "annotation-name",
+                f'"{key}" is not a valid annotation name',
+                (*path, key),
+                "letters, digits and _, not starting with a digit",
+                key=True,
+            )
+        elif key in FIELD_ANNOTATIONS:
+            yield ctx.error(
+                "annotation-override",
+                f'annotation "{key}" is set by the alert\'s `{key}:` field',
+                (*path, key),
+                f"use `{key}:` on the alert",
+                key=True,
+            )

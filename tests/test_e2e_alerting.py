@@ -1,0 +1,325 @@
+"""End to end: a real Prometheus evaluates the rules khaosobs renders and a real Alertmanager routes
+its alerts with the config khaosobs renders (both files loaded unchanged) to local webhook receivers.
+
+tests/specs/e2e.yaml is the spec; its webhook URLs name 127.0.0.1:9 (nothing listens there), which
+this test replaces with its receiver's address before rendering. A tiny exporter serves the gauges
+the alerts watch; flipping them fires and resolves the alerts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, run_khaosobs
+
+pytestmark = pytest.mark.realtools
+
+E2E_SPEC = ROOT / "tests" / "specs" / "e2e.yaml"
+PLACEHOLDER = "http://127.0.0.1:9/"
+DEADLINE = 60.0  # seconds; delivery takes ~5 s (scrape 1 s, for 2 s, group_wait 1 s)
+QUIET = 3.0  # seconds to wait for a notification that must not come (3 group intervals)
+PATHS = ("/default", "/critical", "/warnings")
+
+
+def binary(name: str) -> str:
+    path = f"/usr/bin/{name}"
+    if os.access(path, os.X_OK):
+        return path
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: the end-to-end test needs the real binary "
+                    "(Debian: apt-get install prometheus prometheus-alertmanager)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Exporter:
+    """Serves /metrics with gauges the test sets."""
+
+    def __init__(self) -> None:
+        self.values = {"e2e_up": 1.0, "e2e_queue_depth": 0.0}
+        exporter = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = "".join(f"# TYPE {name} gauge\n{name} {value}\n"
+                               for name, value in exporter.values.items())
+                data = body.encode()
+                self.send_response(200 if self.path == "/metrics" else 404)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def set(self, **values: float) -> None:
+        self.values.update(values)
+
+
+@dataclass
+class Notification:
+    at: float  # time.monotonic() when it arrived
+    path: str
+    body: dict[str, Any]
+
+    def alerts(self, alertname: str, status: str | None = None) -> list[dict[str, Any]]:
+        return [a for a in self.body.get("alerts", []) if a["labels"].get("alertname") == alertname
+                and (status is None or a["status"] == status)]
+
+
+@dataclass
+class Receiver:
+    """Records every POST Alertmanager makes, by path (one path per receiver)."""
+
+    received: list[Notification] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with receiver.lock:
+                    receiver.received.append(Notification(time.monotonic(), self.path, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def find(self, path: str | None, alertname: str, status: str | None = None,
+             since: float = 0.0) -> list[Notification]:
+        with self.lock:
+            return [n for n in self.received if n.at >= since and (path is None or n.path == path)
+                    and n.alerts(alertname, status)]
+
+    def summary(self) -> str:
+        with self.lock:
+            lines = [f"  {n.path} {n.body.get('status')} "
+                     f"{[(a['labels'].get('alertname'), a['status']) for a in n.body.get('alerts', [])]}"
+                     for n in self.received]
+        return "\n".join(lines) or "  (nothing)"
+
+
+@dataclass
+class Stack:
+    exporter: Exporter
+    receiver: Receiver
+    alertmanager_url: str
+    prometheus_url: str
+    logs: dict[str, Path]
+    started: float
+
+    def diagnosis(self) -> str:
+        tails = "\n".join(f"--- {name} (last lines)\n" + tail(path) for name, path in self.logs.items())
+        return f"notifications received:\n{self.receiver.summary()}\n{tails}"
+
+    def wait_for(self, what: str, found: Callable[[], list[Notification]]) -> Notification:
+        """Poll until `found` returns a notification; fail after DEADLINE seconds with the logs."""
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            hits = found()
+            if hits:
+                return hits[0]
+            time.sleep(0.2)
+        pytest.fail(f"no {what} within {DEADLINE:.0f} s\n{self.diagnosis()}")
+
+
+def tail(log: Path, lines: int = 20) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read() or b"null")
+
+
+def wait_ready(name: str, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited with {process.returncode}:\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{name} not ready within {DEADLINE:.0f} s:\n{tail(log)}")
+
+
+def wait_until(what: str, done: Callable[[], bool], log: Path) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        if done():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}:\n{tail(log)}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    prometheus, alertmanager = binary("prometheus"), binary("prometheus-alertmanager")
+    tmp = tmp_path_factory.mktemp("e2e")
+    processes: list[subprocess.Popen[bytes]] = []
+    servers: list[ThreadingHTTPServer] = []
+    try:
+        exporter, receiver = Exporter(), Receiver()
+        servers += [exporter.server, receiver.server]
+        spec_text = E2E_SPEC.read_text(encoding="utf-8")
+        assert spec_text.count(PLACEHOLDER) == len(PATHS)
+        (tmp / "e2e.yaml").write_text(spec_text.replace(PLACEHOLDER, f"http://127.0.0.1:{receiver.port}/"),
+                                      encoding="utf-8")
+        rendered = run_khaosobs("render", "e2e.yaml", "-o", "generated", "-t", "alertmanager",
+                                "-t", "prometheus", cwd=tmp)
+        assert rendered.returncode == 0, rendered.stderr
+        out = tmp / "generated"
+        rules = sorted((out / "prometheus" / "rules").glob("*.yml"))
+        assert [r.name for r in rules] == ["e2e-svc.yml"]
+
+        am_port, prom_port = free_port(), free_port()
+        (tmp / "prometheus.yml").write_text(json.dumps({  # JSON is YAML
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(rule) for rule in rules],
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
+            "scrape_configs": [{"job_name": "e2e",
+                                "static_configs": [{"targets": [f"127.0.0.1:{exporter.port}"]}]}],
+        }))
+        logs = {"alertmanager": tmp / "alertmanager.log", "prometheus": tmp / "prometheus.log"}
+        commands = {
+            "alertmanager": [alertmanager, f"--config.file={out / 'alertmanager' / 'alertmanager.yml'}",
+                             f"--storage.path={tmp / 'alertmanager-data'}",
+                             f"--web.listen-address=127.0.0.1:{am_port}",
+                             # no cluster: otherwise every notification first waits ~10 s for peers
+                             "--cluster.listen-address="],
+            "prometheus": [prometheus, f"--config.file={tmp / 'prometheus.yml'}",
+                           f"--storage.tsdb.path={tmp / 'prometheus-data'}",
+                           f"--web.listen-address=127.0.0.1:{prom_port}"],
+        }
+        urls = {"alertmanager": f"http://127.0.0.1:{am_port}", "prometheus": f"http://127.0.0.1:{prom_port}"}
+        for name, command in commands.items():
+            with logs[name].open("wb") as log:
+                processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp))
+            wait_ready(name, urls[name] + "/-/ready", processes[-1], logs[name])
+        # Prometheus discovers its Alertmanager and scrape target a few seconds after it is ready;
+        # wait for both, so that the delivery times below measure the alerting pipeline alone
+        wait_until("Prometheus to scrape the exporter and know the Alertmanager", lambda: bool(
+            get(f"{urls['prometheus']}/api/v1/alertmanagers")["data"]["activeAlertmanagers"]
+            and [t for t in get(f"{urls['prometheus']}/api/v1/targets")["data"]["activeTargets"]
+                 if t["health"] == "up"]), logs["prometheus"])
+        yield Stack(exporter, receiver, urls["alertmanager"], urls["prometheus"], logs, time.monotonic())
+    finally:
+        for process in reversed(processes):
+            stop(process)
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def test_alerts_reach_the_receivers_their_routes_name(stack: Stack,
+                                                      record_property: Callable[..., None]) -> None:
+    flipped = time.monotonic()
+    stack.exporter.set(e2e_up=0, e2e_queue_depth=10)
+    critical = stack.wait_for("firing E2EServiceDown at /critical",
+                              lambda: stack.receiver.find("/critical", "E2EServiceDown", "firing", flipped))
+    record_property("seconds_to_critical", round(critical.at - flipped, 1))
+    warning = stack.wait_for("firing E2EQueueBacklog at /warnings",
+                             lambda: stack.receiver.find("/warnings", "E2EQueueBacklog", "firing", flipped))
+    record_property("seconds_to_warning", round(warning.at - flipped, 1))
+    print(f"\ndelivered: critical after {critical.at - flipped:.1f} s, "
+          f"warning after {warning.at - flipped:.1f} s")
+
+    assert critical.body["receiver"] == "critical" and warning.body["receiver"] == "warnings"
+    [alert] = critical.alerts("E2EServiceDown")
+    assert alert["labels"] == {"alertname": "E2EServiceDown", "severity": "critical", "service": "e2e-svc",
+                               "team": "qa", "tier": "test", "instance": f"127.0.0.1:{stack.exporter.port}",
+                               "job": "e2e"}
+    # the spec's Go template text reached Prometheus verbatim and was expanded there
+    instance = f"127.0.0.1:{stack.exporter.port}"
+    assert alert["annotations"]["summary"] == f'e2e-svc is down on {instance} ("quoted": yes)'
+    assert alert["annotations"]["description"] == "Value 0"
+    [backlog] = warning.alerts("E2EQueueBacklog")
+    assert (backlog["labels"]["severity"], backlog["labels"]["service"]) == ("warning", "e2e-svc")
+    assert backlog["annotations"]["summary"] == "Queue backlog of 10 items"
+    assert critical.body["groupLabels"] == {"alertname": "E2EServiceDown", "service": "e2e-svc"}
+
+    time.sleep(QUIET)  # time for a wrongly routed copy to arrive
+    assert stack.receiver.find("/default", "E2EServiceDown") == []
+    assert stack.receiver.find("/default", "E2EQueueBacklog") == []
+    assert [n.path for n in stack.receiver.find(None, "E2EServiceDown")] == ["/critical"], stack.diagnosis()
+    assert [n.path for n in stack.receiver.find(None, "E2EQueueBacklog")] == ["/warnings"], stack.diagnosis()
+
+
+def test_resolved_reaches_the_receiver_with_send_resolved(stack: Stack,
+                                                          record_property: Callable[..., None]) -> None:
+    stack.exporter.set(e2e_up=0, e2e_queue_depth=10)  # firing (already, when the test above ran)
+    stack.wait_for("firing E2EServiceDown",
+                   lambda: stack.receiver.find("/critical", "E2EServiceDown", "firing"))
+    stack.wait_for("firing E2EQueueBacklog",
+                   lambda: stack.receiver.find("/warnings", "E2EQueueBacklog", "firing"))
+
+    flipped = time.monotonic()
+    stack.exporter.set(e2e_up=1, e2e_queue_depth=0)
+    resolved = stack.wait_for("resolved E2EServiceDown at /critical (send_resolved: true)",
+                              lambda: stack.receiver.find("/critical", "E2EServiceDown", "resolved", flipped))
+    record_property("seconds_to_resolved", round(resolved.at - flipped, 1))
+    print(f"\nresolved delivered after {resolved.at - flipped:.1f} s")
+    assert resolved.body["status"] == "resolved"
+    [alert] = resolved.alerts("E2EServiceDown", "resolved")
+    assert alert["endsAt"] > alert["startsAt"]
+
+    # Alertmanager has resolved the backlog too; the warnings receiver (send_resolved: false) hears nothing
+    def backlog_active() -> bool:
+        return bool(get(f"{stack.alertmanager_url}/api/v2/alerts?filter=alertname%3D%22E2EQueueBacklog%22"))
+
+    deadline = time.monotonic() + DEADLINE
+    while backlog_active():
+        if time.monotonic() > deadline:
+            pytest.fail(f"E2EQueueBacklog still active in Alertmanager\n{stack.diagnosis()}")
+        time.sleep(0.2)
+    time.sleep(QUIET)
+    assert stack.receiver.find("/warnings", "E2EQueueBacklog", "resolved") == [], stack.diagnosis()
+    assert stack.receiver.find(None, "E2EQueueBacklog", "resolved") == []
