@@ -29,7 +29,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for kind in ("match", "match_re", "matchers"):
         if getattr(root, kind):
             yield ctx.error("route-root", f"the top-level route must not have `{kind}`: it takes every alert",
-                            (*ROOT_PATH, kind), "move the matchers to a child route under `routes:`", key=True)
+                            (*ROOT_PATH, kind), "move them to a child route under `routes:`", key=True)
     if root.continue_:
         yield ctx.error("route-root", "the top-level route cannot have `continue`", (*ROOT_PATH, "continue"),
                         "remove it: there is no route after the root to continue to")
