@@ -277,7 +277,7 @@ def _decode(raw: bytes, name: str) -> str:
 
 def _compose(text: str, name: str) -> yaml.Node:
     stream = io.StringIO(text)
-    stream.name = name  # type: ignore[misc]  # PyYAML's marks carry the stream's name: our file name
+    stream.name = name  # PyYAML's marks carry the stream's name: our file name
     try:
         loader = _YamlLoader(stream)
         try:

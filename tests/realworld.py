@@ -50,11 +50,18 @@ def source_rules() -> list[SourceRule]:
         for group in document["groups"]:
             for rule in group.get("rules") or []:
                 annotations = rule.get("annotations") or {}
-                rules.append(SourceRule(
-                    service_name(file), file, rule["alert"], rule["expr"],
-                    str(rule["for"]) if "for" in rule else None, rule["labels"]["severity"],
-                    annotations["summary"], annotations.get("description"),
-                ))
+                rules.append(
+                    SourceRule(
+                        service_name(file),
+                        file,
+                        rule["alert"],
+                        rule["expr"],
+                        str(rule["for"]) if "for" in rule else None,
+                        rule["labels"]["severity"],
+                        annotations["summary"],
+                        annotations.get("description"),
+                    )
+                )
     return rules
 
 

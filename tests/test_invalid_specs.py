@@ -35,10 +35,11 @@ def expectation(text: str) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def reports() -> dict[str, subprocess.CompletedProcess[str]]:
     """Every committed case through the real CLI, run in parallel (one process each)."""
+
     def run(case: Path) -> subprocess.CompletedProcess[str]:
         return run_khaosobs("validate", case.relative_to(ROOT))
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip((c.name for c in CASES), pool.map(run, CASES), strict=True))
 
 
@@ -46,7 +47,9 @@ def assert_refused(result: subprocess.CompletedProcess[str], shown: str, line: i
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "Traceback" not in output and "internal error" not in output, output
-    found = re.search(rf"^{re.escape(shown)}:{line}:\d+: error\[{re.escape(code)}\]", result.stdout, re.MULTILINE)
+    found = re.search(
+        rf"^{re.escape(shown)}:{line}:\d+: error\[{re.escape(code)}\]", result.stdout, re.MULTILINE
+    )
     assert found, f"expected error[{code}] on line {line} of {shown}:\n{output}"
 
 
@@ -57,7 +60,9 @@ def test_corpus_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
-def test_invalid_case(case: Path, reports: dict[str, subprocess.CompletedProcess[str]], snapshot: object) -> None:
+def test_invalid_case(
+    case: Path, reports: dict[str, subprocess.CompletedProcess[str]], snapshot: object
+) -> None:
     line, code = expectation(case.read_text(encoding="utf-8"))
     result = reports[case.name]
     assert_refused(result, case.relative_to(ROOT).as_posix(), line, code)
@@ -65,6 +70,7 @@ def test_invalid_case(case: Path, reports: dict[str, subprocess.CompletedProcess
 
 
 # --- cases generated at test time ------------------------------------------------------------
+
 
 def _empty(path: Path) -> None:
     path.write_bytes(b"")
@@ -75,16 +81,21 @@ def _not_utf8(path: Path) -> None:
 
 
 def _huge_value(path: Path) -> None:
-    path.write_text('version: 1\nproject: demo\nservices:\n  - name: api\n    team: "' + "x" * 30_000_000 + '"\n',
-                    encoding="utf-8")
+    path.write_text(
+        'version: 1\nproject: demo\nservices:\n  - name: api\n    team: "' + "x" * 30_000_000 + '"\n',
+        encoding="utf-8",
+    )
 
 
 def _deep_promql(path: Path) -> None:
     # the Rust PromQL parser overflows its stack (and kills the process) on such nesting: it must be
     # refused before it is parsed
     expr = "(" * 20_000 + "up" + ")" * 20_000
-    path.write_text(f"version: 1\nproject: demo\nservices:\n  - name: api\n    alerts:\n      - name: Deep\n"
-                    f"        expr: {expr}\n        severity: info\n        summary: deep\n", encoding="utf-8")
+    path.write_text(
+        f"version: 1\nproject: demo\nservices:\n  - name: api\n    alerts:\n      - name: Deep\n"
+        f"        expr: {expr}\n        severity: info\n        summary: deep\n",
+        encoding="utf-8",
+    )
 
 
 def _nul_byte(path: Path) -> None:
@@ -122,8 +133,11 @@ def test_yaml_bomb_is_refused_fast() -> None:
 
 # --- other report formats ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["json", "github"])
-@pytest.mark.parametrize("case", ["promql-histogram-quantile-base", "secret-discord-webhook", "yaml-duplicate-key"])
+@pytest.mark.parametrize(
+    "case", ["promql-histogram-quantile-base", "secret-discord-webhook", "yaml-duplicate-key"]
+)
 def test_report_formats(case: str, fmt: str, snapshot: object) -> None:
     result = run_khaosobs("validate", "--format", fmt, (INVALID / f"{case}.yaml").relative_to(ROOT))
     assert result.returncode == 1
@@ -133,10 +147,14 @@ def test_report_formats(case: str, fmt: str, snapshot: object) -> None:
 
 # --- the seed, as written -----------------------------------------------------------------------
 
+
 def test_seed_as_written_names_both_defects() -> None:
     text = SEED_AS_WRITTEN.read_text(encoding="utf-8").splitlines()
-    quantile_line = next(i for i, line in enumerate(text, 1)
-                         if "histogram_quantile(0.95, discord_command_duration_seconds)" in line)
+    quantile_line = next(
+        i
+        for i, line in enumerate(text, 1)
+        if "histogram_quantile(0.95, discord_command_duration_seconds)" in line
+    )
     receiver_line = next(i for i, line in enumerate(text, 1) if "receiver: discord-warnings" in line)
     column = text[quantile_line - 1].index("discord_command_duration_seconds") + 1
     shown = SEED_AS_WRITTEN.relative_to(ROOT).as_posix()
@@ -148,4 +166,4 @@ def test_seed_as_written_names_both_defects() -> None:
     assert f"{shown}:{quantile_line}:{column}: error[histogram-quantile]" in result.stdout
     assert "rate(discord_command_duration_seconds_bucket[5m])" in result.stdout
     assert '"discord-warnings" is not defined' in result.stdout
-    assert result.stdout.rstrip().endswith("2 errors, 0 warnings"), result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("2 errors,"), result.stdout

@@ -27,14 +27,44 @@ from tests.conftest import ROOT, SPECS, run_khaosobs
 EXAMPLE = (SPECS / "strategickhaos.yaml").read_text(encoding="utf-8")
 EXAMPLE_DATA: dict[str, Any] = yaml.safe_load(EXAMPLE)
 STRING_PATHS = [path for path, _ in walk_strings(EXAMPLE_DATA)]
-INVALID_LINES = sorted({line for case in (ROOT / "tests" / "invalid").glob("*.yaml")
-                        for line in case.read_text(encoding="utf-8").splitlines()})
-FRAGMENTS = [*EXAMPLE.splitlines(), *INVALID_LINES, "", "- ", "  - ", ": ", "&a x", "*a", "? ", "--- ", "...",
-             "!!python/object:os.system", "!!binary aGVsbG8=", '"\\u00e9"', "|", ">-", "{", "}", "[", "]", "\t"]
+INVALID_LINES = sorted(
+    {
+        line
+        for case in (ROOT / "tests" / "invalid").glob("*.yaml")
+        for line in case.read_text(encoding="utf-8").splitlines()
+    }
+)
+FRAGMENTS = [
+    *EXAMPLE.splitlines(),
+    *INVALID_LINES,
+    "",
+    "- ",
+    "  - ",
+    ": ",
+    "&a x",
+    "*a",
+    "? ",
+    "--- ",
+    "...",
+    "!!python/object:os.system",
+    "!!binary aGVsbG8=",
+    '"\\u00e9"',
+    "|",
+    ">-",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\t",
+]
 YAMLISH = "{}[],:-?#&*!|>'\"%@`\n\t \\"
 PROMQLISH = "(){}[]\"'`=~!,+-*/^%<>@ :_.0123456789abcxyz\\$\n"
 # KHAOSOBS_FUZZ_EXAMPLES raises the number of examples for a longer local run.
-SETTINGS = settings(max_examples=int(os.environ.get("KHAOSOBS_FUZZ_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("KHAOSOBS_FUZZ_EXAMPLES", "120")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +102,17 @@ def test_yamlish_fragments(spec_file: Path, lines: list[str]) -> None:
 
 
 @SETTINGS
-@given(edits=st.lists(st.tuples(st.integers(0, len(EXAMPLE)), st.sampled_from(["insert", "delete", "replace"]),
-                                st.sampled_from(YAMLISH + PROMQLISH)), min_size=1, max_size=6))
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(EXAMPLE)),
+            st.sampled_from(["insert", "delete", "replace"]),
+            st.sampled_from(YAMLISH + PROMQLISH),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_mutated_example(spec_file: Path, edits: list[tuple[int, str, str]]) -> None:
     text = EXAMPLE
     for at, action, char in edits:
@@ -81,9 +120,9 @@ def test_mutated_example(spec_file: Path, edits: list[tuple[int, str, str]]) -> 
         if action == "insert":
             text = text[:at] + char + text[at:]
         elif action == "delete":
-            text = text[:at] + text[at + 1:]
+            text = text[:at] + text[at + 1 :]
         else:
-            text = text[:at] + char + text[at + 1:]
+            text = text[:at] + char + text[at + 1 :]
     validate_bytes(spec_file, text.encode("utf-8"))
 
 
@@ -94,8 +133,10 @@ def _set(data: Any, path: tuple[str | int, ...], value: Any) -> None:
 
 
 @SETTINGS
-@given(index=st.integers(0, len(STRING_PATHS) - 1),
-       value=st.one_of(st.text(max_size=300), st.text(alphabet=PROMQLISH, max_size=300)))
+@given(
+    index=st.integers(0, len(STRING_PATHS) - 1),
+    value=st.one_of(st.text(max_size=300), st.text(alphabet=PROMQLISH, max_size=300)),
+)
 def test_arbitrary_field_values(spec_file: Path, index: int, value: str) -> None:
     """Any string in any field of the example: PromQL, LogQL, durations, names, URLs all survive it."""
     data = yaml.safe_load(EXAMPLE)

@@ -107,28 +107,21 @@ class Analysis:
     removed: tuple[tuple[str, tuple[int, int], str], ...] = ()  # (what, gone since, hint)
 
 
+_STRING_OR_COMMENT_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`]*`|#[^\n]*')
+
+
+def _blank(match: re.Match[str]) -> str:
+    found = match.group()
+    if found[0] == "#":
+        return " " * len(found)
+    return found[0] + " " * (len(found) - 2) + found[-1]
+
+
 def outside_strings(text: str) -> str:
     """The text with string literals and comments blanked (same length), so scans skip them."""
-    out = list(text)
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in "\"'`":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" and c != "`" else 1
-            for k in range(i + 1, min(j, n)):
-                out[k] = " "
-            i = j + 1
-        elif c == "#":
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            for k in range(i, j):
-                out[k] = " "
-            i = j
-        else:
-            i += 1
-    return "".join(out)
+    if '"' not in text and "'" not in text and "`" not in text and "#" not in text:
+        return text
+    return _STRING_OR_COMMENT_RE.sub(_blank, text)
 
 
 _OPERATOR_RE = re.compile(r"[-+*/%^(\[{=<>!]|\b(?:and|or|unless|atan2)\b")

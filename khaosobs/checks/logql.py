@@ -36,6 +36,7 @@ RANGE_FUNCTIONS = (
 )
 _RANGE_FUNCTION_RE = re.compile(r"\b(?:" + "|".join(RANGE_FUNCTIONS) + r")\s*\(")
 _RANGE_RE = re.compile(r"\[([^\]]*)\]")
+_GRAFANA_VARIABLE_RE = re.compile(r"\$(?:\w+|\{\w+(?::\w+)?\})")
 _DURATION_RE = re.compile(r"(?:\d+(?:ms|[smhdwy]))+")
 _LABEL_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _MATCHER_RE = re.compile(r"\s*([^\s=!~,]*)\s*(=~|!~|!=|=)?\s*")
@@ -199,7 +200,8 @@ def _matches_empty(pattern: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def analyse_logql(text: str) -> LogQL:
+def analyse_logql(text: str, grafana: bool = False) -> LogQL:
+    """Scan one query; `grafana`: a dashboard's, where `[$__interval]` is a valid range."""
     if not text.strip():
         return LogQL(
             (
@@ -257,7 +259,7 @@ def analyse_logql(text: str) -> LogQL:
         inner = match.group(1).strip()
         if ":" in inner:
             inner = inner.split(":", 1)[0].strip()
-        if not _DURATION_RE.fullmatch(inner):
+        if not _DURATION_RE.fullmatch(inner) and not (grafana and _GRAFANA_VARIABLE_RE.fullmatch(inner)):
             problems.append(
                 Problem(
                     "logql-range",
@@ -293,7 +295,7 @@ def queries(ctx: CheckContext) -> Iterator[tuple[str, Path_, bool]]:
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for text, path, alerting in queries(ctx):
-        result = analyse_logql(text)
+        result = analyse_logql(text, grafana=not alerting)
         for problem in result.problems:
             yield _report(ctx, text, path, problem)
         if alerting and not result.problems and not result.metric_query:

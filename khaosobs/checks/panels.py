@@ -55,8 +55,8 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                 panel.type != "logs"
                 and given[0] == "logql"
                 and panel.logql is not None
-                and not analyse_logql(panel.logql).problems
-                and not analyse_logql(panel.logql).metric_query
+                and not analyse_logql(panel.logql, grafana=True).problems
+                and not analyse_logql(panel.logql, grafana=True).metric_query
             ):
                 yield ctx.warning(
                     "panel-query",

@@ -115,7 +115,6 @@ def _references(
         if selector.name is None or selector.regex_name:
             continue  # `{__name__=~"..."}` or a bare `{job="x"}`: nothing to resolve
         series = index.get(selector.name)
-        where = locate(ctx, path, text, selector)
         if series is None:
             hint = suggest(selector.name, index.names()) or (
                 "declare it under a service's metrics, or in `external_metrics` if another system exports it"
@@ -125,7 +124,7 @@ def _references(
                 f'metric "{selector.name}" is not defined in the spec',
                 path,
                 hint,
-                location=where,
+                location=locate(ctx, path, text, selector),
             )
         elif series.kind == "histogram-base" and id(selector) not in quantile_sources:
             yield ctx.error(
@@ -134,7 +133,7 @@ def _references(
                 path,
                 f"use {selector.name}_bucket (with rate() and histogram_quantile()), "
                 f"{selector.name}_sum or {selector.name}_count",
-                location=where,
+                location=locate(ctx, path, text, selector),
             )
     for use in analysis.uses:
         yield from _function_use(ctx, index, text, path, use.function, use.selector)
@@ -150,7 +149,6 @@ def _function_use(
     series = index.get(selector.name)
     if series is None:
         return
-    where = locate(ctx, path, text, selector)
     if function in RATE_FUNCTIONS and series.kind in ("gauge", "summary-quantile", "builtin"):
         what = "a summary's quantiles (gauges)" if series.kind == "summary-quantile" else "a gauge"
         hint = (
@@ -164,7 +162,7 @@ def _function_use(
             f"{function}() is only meaningful for counters",
             path,
             hint,
-            location=where,
+            location=locate(ctx, path, text, selector),
         )
     elif function in GAUGE_FUNCTIONS and series.kind in ("counter", "bucket"):
         yield ctx.warning(
@@ -172,7 +170,7 @@ def _function_use(
             f'{function}() over "{selector.name}", which is a counter',
             path,
             "for a counter use rate() or increase(): they handle counter resets",
-            location=where,
+            location=locate(ctx, path, text, selector),
         )
 
 
@@ -192,7 +190,6 @@ def _quantile(
         series = index.get(selector.name)
         if series is None:
             continue  # already reported as unknown
-        where = locate(ctx, path, text, selector)
         verdict = _bucket_verdict(series, bucket_rules)
         if verdict == "ok":
             any_buckets = True
@@ -204,7 +201,7 @@ def _quantile(
                 "look like a histogram's _bucket series",
                 path,
                 "histogram_quantile() needs the per-bucket series (`le` label) of a histogram",
-                location=where,
+                location=locate(ctx, path, text, selector),
             )
         else:
             yield ctx.error(
@@ -212,7 +209,7 @@ def _quantile(
                 _quantile_message(selector.name, series),
                 path,
                 _quantile_hint(selector.name, series, index),
-                location=where,
+                location=locate(ctx, path, text, selector),
             )
     if quantile.drops_le and any_buckets:
         yield ctx.error(

@@ -50,6 +50,11 @@ _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("secret-token", "an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("secret-token", "a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
 )
+# Cheap first pass: a string without any of these cannot match a pattern above.
+# (case-insensitive by hand: re.IGNORECASE makes this pass three times slower)
+_CANDIDATE_RE = re.compile(
+    r"://|[Bb][Ee][Aa][Rr][Ee][Rr]|gh[pousr]_|github_pat_|xox[abposr]-|AKIA|ASIA|PRIVATE KEY"
+)
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
@@ -64,7 +69,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                     "use `vault://kv/path#key`, `env:NAME` or `file:/absolute/path`",
                 )
             continue
-        if len(value) < 16:
+        if len(value) < 16 or not _CANDIDATE_RE.search(value):
             continue
         for code, what, pattern in _PATTERNS:
             match = pattern.search(value)
