@@ -86,7 +86,9 @@ def render(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder")] = Path("generated"),
     target: Annotated[list[str] | None, typer.Option("--target", "-t", help="Render only these targets")] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a diff when stale")] = False,
-    templates: Annotated[Path | None, typer.Option("--templates", help="Folder of templates overriding the built-in ones by name")] = None,
+    templates: Annotated[
+        Path | None, typer.Option("--templates", help="Folder of templates overriding the built-in ones by name")
+    ] = None,
     strict: StrictOpt = False,
     fmt: FormatOpt = "text",
 ) -> None:

@@ -265,7 +265,8 @@ def _decode(raw: bytes, name: str) -> str:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise LoadError([_error("not-utf8", f"spec file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded",
+        message = f"spec file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded"
+        raise LoadError([_error("not-utf8", message,
                                 Location(name, line, column), "save the file as UTF-8")]) from None
     if "\x00" in text:
         offset = text.index("\x00")
@@ -379,7 +380,8 @@ class _Converter:
             value = node.value
             if len(value) > MAX_SCALAR_CHARS:
                 self.diagnostics.append(_error(
-                    "value-too-long", f"a value of {len(value)} characters is longer than the limit of {MAX_SCALAR_CHARS}",
+                    "value-too-long",
+                    f"a value of {len(value)} characters is longer than the limit of {MAX_SCALAR_CHARS}",
                     self._info(node).location(1)))
                 return ""
             return value

@@ -26,7 +26,8 @@ class Metric(Model):
     help: str = Field(description="The metric's HELP text")
     labels: list[str] = Field(default_factory=list)
     buckets: list[float] | None = Field(None, description="Histogram bucket upper bounds, strictly increasing")
-    unit: str | None = Field(None, description="Display unit for dashboards (Grafana unit id); default derived from the name")
+    unit: str | None = Field(
+        None, description="Display unit for dashboards (Grafana unit id); default derived from the name")
 
 
 class TestSeries(Model):
@@ -220,7 +221,8 @@ class Spec(Model):
     project: str
     telemetry: Telemetry = Field(default_factory=Telemetry)
     targets: Targets = Field(default_factory=Targets)
-    external_metrics: list[str] = Field(default_factory=list, description="Metrics used in expressions but defined elsewhere")
+    external_metrics: list[str] = Field(
+        default_factory=list, description="Metrics used in expressions but defined elsewhere")
     services: list[Service] = Field(default_factory=list)
     dashboards: list[Dashboard] = Field(default_factory=list)
     alerting: Alerting | None = None

@@ -21,13 +21,14 @@ def synthetic_spec(services: int) -> str:
             "    labels: {tier: backend}",
             "    metrics:",
             f"      - {{name: {prefix}_requests_total, type: counter, help: Requests served, labels: [route, code]}}",
-            f"      - {{name: {prefix}_request_duration_seconds, type: histogram, help: Request latency, labels: [route],"
-            " buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5]}",
+            f"      - {{name: {prefix}_request_duration_seconds, type: histogram, help: Request latency,"
+            " labels: [route], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5]}",
             f"      - {{name: {prefix}_queue_depth, type: gauge, help: Items waiting}}",
             f"      - {{name: {prefix}_errors_total, type: counter, help: Failed requests, labels: [route]}}",
             "    alerts:",
             f"      - name: HighLatency{i}",
-            f"        expr: histogram_quantile(0.99, sum by (le) (rate({prefix}_request_duration_seconds_bucket[5m]))) > 1",
+            "        expr: histogram_quantile(0.99, sum by (le) "
+            f"(rate({prefix}_request_duration_seconds_bucket[5m]))) > 1",
             "        for: 5m",
             "        severity: warning",
             '        summary: "p99 latency of {{ $labels.route }} is {{ $value }}s"',

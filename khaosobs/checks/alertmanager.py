@@ -82,8 +82,12 @@ def _receiver(ctx: CheckContext, receiver: Receiver, path: Path_,
               version: tuple[int, ...]) -> Iterable[Diagnostic]:
     if receiver.webhook is not None:
         url = receiver.webhook.url
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+        except ValueError:  # e.g. an unbalanced `[` reads as a broken IPv6 address
+            parts, hostname = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not hostname:
             yield ctx.error("alertmanager-webhook", f'webhook url "{url}" is not an http(s) URL',
                             (*path, "webhook", "url"), "e.g. https://events.example.com/alert")
         if receiver.webhook.max_alerts is not None and receiver.webhook.max_alerts < 0:

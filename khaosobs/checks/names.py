@@ -30,7 +30,8 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         if not SLUG_RE.fullmatch(service.name):
             yield ctx.error("service-name", f'service name "{service.name}" is not a slug', (*base, "name"),
                             "use lowercase letters, digits and dashes, starting with a letter")
-        yield from _unique(ctx, "metric", ((m.name, (*base, "metrics", j, "name")) for j, m in enumerate(service.metrics)))
+        yield from _unique(ctx, "metric",
+                           ((m.name, (*base, "metrics", j, "name")) for j, m in enumerate(service.metrics)))
         yield from _unique(ctx, "alert", (
             *((a.name, (*base, "alerts", j, "name")) for j, a in enumerate(service.alerts)),
             *((a.name, (*base, "log_alerts", j, "name")) for j, a in enumerate(service.log_alerts)),
@@ -45,9 +46,11 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                 if not alert.name.strip():
                     yield ctx.error("alert-name", "alert name is empty", (*base, kind, j, "name"))
                 elif not ALERT_NAME_RE.fullmatch(alert.name):
-                    yield ctx.warning("alert-name", f'alert name "{alert.name}" is not CamelCase', (*base, kind, j, "name"),
+                    yield ctx.warning("alert-name", f'alert name "{alert.name}" is not CamelCase',
+                                      (*base, kind, j, "name"),
                                       "Prometheus convention: CamelCase, e.g. HighCommandLatency")
     if spec.alerting is not None:
         yield from _unique(ctx, "receiver", ((r.name, ("alerting", "receivers", i, "name"))
                                              for i, r in enumerate(spec.alerting.receivers)))
-    yield from _unique(ctx, "dashboard title", ((d.title, ("dashboards", i, "title")) for i, d in enumerate(spec.dashboards)))
+    yield from _unique(ctx, "dashboard title",
+                       ((d.title, ("dashboards", i, "title")) for i, d in enumerate(spec.dashboards)))

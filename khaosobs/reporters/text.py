@@ -6,6 +6,13 @@ from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import SourceFile
 
 
+def _mask(text: str, start: int, length: int) -> str:
+    """Hide most of a leaked secret so the report does not leak it again into CI logs."""
+    end = min(len(text), start + length)
+    keep = start + min(12, (end - start) // 3)
+    return text[:keep] + "*" * max(0, end - keep) + text[end:]
+
+
 def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str:
     blocks: list[str] = []
     for d in diagnostics:
@@ -15,6 +22,8 @@ def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str
         source = sources.get(loc.file) if loc else None
         if loc is not None and source is not None:
             text = source.line(loc.line)
+            if text and d.code.startswith("secret-") and d.code != "secret-ref":
+                text = _mask(text, loc.column - 1, loc.length)
             if text:
                 shown = text if len(text) <= 200 else text[:200] + "…"
                 gutter = str(loc.line)
