@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from khaosobs.pipeline import Validation
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -47,11 +50,9 @@ def _err(text: str) -> None:
     sys.stderr.flush()
 
 
-def _report(validation: object, fmt: str, *, stream: str = "stdout") -> None:
-    from khaosobs.pipeline import Validation
+def _report(validation: Validation, fmt: str, *, stream: str = "stdout") -> None:
     from khaosobs.reporters import reporter
 
-    assert isinstance(validation, Validation)
     sources = validation.loaded.sources if validation.loaded else {}
     text = reporter(fmt)(validation.diagnostics.sorted(), sources)
     (_out if stream == "stdout" else _err)(text)
@@ -63,6 +64,25 @@ def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         _err(f"khaosobs: --format must be one of {', '.join(FORMATS)}, not {fmt!r}\n")
         raise typer.Exit(EXIT_USAGE)
+
+
+def _check_templates(templates: Path | None) -> None:
+    if templates is not None and not templates.is_dir():
+        _err(f"khaosobs: --templates {templates} is not a folder\n")
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str) -> Validation:
+    """Validate and report findings on stderr; exit 1 with `refusal` when the spec is invalid."""
+    from khaosobs.pipeline import validate_paths
+
+    validation = validate_paths(_spec_paths(specs))
+    if validation.diagnostics.items:
+        _report(validation, fmt, stream="stderr")
+    if validation.failed(strict=strict):
+        _err(f"khaosobs: spec is invalid; {refusal}\n")
+        raise typer.Exit(EXIT_INVALID)
+    return validation
 
 
 @app.command()
@@ -93,7 +113,6 @@ def render(
     fmt: FormatOpt = "text",
 ) -> None:
     """Validate, then write the generated files (atomically; stale files removed)."""
-    from khaosobs.pipeline import validate_paths
     from khaosobs.render import render_outputs
     from khaosobs.targets import target_names
     from khaosobs.writer import apply, diff, plan
@@ -104,15 +123,8 @@ def render(
         if unknown:
             _err(f"khaosobs: unknown target {', '.join(unknown)}; targets: {', '.join(target_names())}\n")
             raise typer.Exit(EXIT_USAGE)
-    if templates is not None and not templates.is_dir():
-        _err(f"khaosobs: --templates {templates} is not a folder\n")
-        raise typer.Exit(EXIT_USAGE)
-    validation = validate_paths(_spec_paths(specs))
-    if validation.diagnostics.items:
-        _report(validation, fmt, stream="stderr")
-    if validation.failed(strict=strict):
-        _err("khaosobs: spec is invalid; nothing was written\n")
-        raise typer.Exit(EXIT_INVALID)
+    _check_templates(templates)
+    validation = _valid_spec(specs, fmt, strict, "nothing was written")
     assert validation.spec is not None and validation.loaded is not None
     files = render_outputs(validation.spec, validation.loaded.display_name(), targets=target, templates=templates)
     result = plan(output, files, target)
@@ -139,19 +151,11 @@ def test_command(
     fmt: FormatOpt = "text",
 ) -> None:
     """Run the spec's alert tests with the real `promtool test rules`; exit 1 when one fails."""
-    from khaosobs.pipeline import validate_paths
     from khaosobs.promtool_tests import PromtoolMissing, format_report, run_alert_tests
 
     _check_format(fmt)
-    if templates is not None and not templates.is_dir():
-        _err(f"khaosobs: --templates {templates} is not a folder\n")
-        raise typer.Exit(EXIT_USAGE)
-    validation = validate_paths(_spec_paths(specs))
-    if validation.diagnostics.items:
-        _report(validation, fmt, stream="stderr")
-    if validation.failed(strict=strict):
-        _err("khaosobs: spec is invalid; no tests were run\n")
-        raise typer.Exit(EXIT_INVALID)
+    _check_templates(templates)
+    validation = _valid_spec(specs, fmt, strict, "no tests were run")
     assert validation.spec is not None and validation.loaded is not None
     source = validation.loaded.display_name()
     try:
@@ -178,17 +182,12 @@ def routes(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
     """Show where every alert goes: the receiver(s) Alertmanager's routing tree picks for its labels."""
-    from khaosobs.pipeline import validate_paths
     from khaosobs.routing import effective_alerting, route_alerts
 
     if fmt not in ("table", "json"):
         _err(f"khaosobs: --format must be table or json, not {fmt!r}\n")
         raise typer.Exit(EXIT_USAGE)
-    validation = validate_paths(_spec_paths(specs))
-    if validation.failed():
-        _report(validation, "text", stream="stderr")
-        _err("khaosobs: spec is invalid; fix it to see the routes\n")
-        raise typer.Exit(EXIT_INVALID)
+    validation = _valid_spec(specs, "text", False, "fix it to see the routes")
     assert validation.spec is not None
     if effective_alerting(validation.spec) is None:
         _err("khaosobs: the spec has no `alerting` section (nor telemetry.metrics.alertmanager_webhook): "

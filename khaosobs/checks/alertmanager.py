@@ -15,7 +15,7 @@ from khaosobs.checks.secrets import REFERENCE_RE
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import Path_
 from khaosobs.model import Receiver, Route
-from khaosobs.routing import LABEL_NAME_RE, MATCHER_HINT, ROOT_PATH, MatcherError, parse_matchers
+from khaosobs.routing import LABEL_NAME_RE, MATCHER_HINT, MatcherError, parse_matchers
 from khaosobs.targets.alertmanager import DISCORD_URL_FILE_VERSION, MIN_VERSION, file_ref_path, parse_version
 
 _FILE_HINT = ('mount the webhook URL as a file and write '
@@ -25,11 +25,6 @@ _FILE_HINT = ('mount the webhook URL as a file and write '
 def _version_text(version: tuple[int, ...]) -> str:
     return ".".join(map(str, version))
 
-
-def _routes(route: Route, path: Path_) -> Iterable[tuple[Route, Path_]]:
-    yield route, path
-    for i, child in enumerate(route.routes):
-        yield from _routes(child, (*path, "routes", i))
 
 
 def _group_by(ctx: CheckContext, route: Route, path: Path_) -> Iterable[Diagnostic]:
@@ -114,7 +109,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         return
     for i, receiver in enumerate(alerting.receivers):
         yield from _receiver(ctx, receiver, ("alerting", "receivers", i), version)
-    for route, path in _routes(alerting.route, ROOT_PATH):
+    for route, path in ctx.routes():
         yield from _group_by(ctx, route, path)
     for i, rule in enumerate(alerting.inhibit_rules or []):
         base: Path_ = ("alerting", "inhibit_rules", i)

@@ -8,7 +8,9 @@ from functools import cached_property
 
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.loader import LoadedSpec, Path_
-from khaosobs.model import Metric, Service, Spec
+from khaosobs.model import Metric, Route, Service, Spec
+
+ROUTE_ROOT: Path_ = ("alerting", "route")
 
 
 @dataclass
@@ -30,6 +32,16 @@ class CheckContext:
 
     def services(self) -> Iterator[tuple[int, Service]]:
         yield from enumerate(self.spec.services)
+
+    def routes(self) -> Iterator[tuple[Route, Path_]]:
+        """Every route of the tree, depth first, with its path; nothing when there is no alerting."""
+        if self.spec.alerting is None:
+            return
+        stack: list[tuple[Route, Path_]] = [(self.spec.alerting.route, ROUTE_ROOT)]
+        while stack:
+            route, path = stack.pop()
+            yield route, path
+            stack.extend(reversed([(child, (*path, "routes", i)) for i, child in enumerate(route.routes)]))
 
     @cached_property
     def metrics(self) -> dict[str, tuple[Metric, Path_]]:

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import Path_
-from khaosobs.model import Route
 
 # Prometheus common/model.ParseDuration
 DURATION_RE = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
@@ -40,11 +39,6 @@ def _hint(text: str) -> str:
     return 'a number and a unit (ms, s, m, h, d, w, y), largest unit first, e.g. "30s", "5m", "1h30m"'
 
 
-def _routes(route: Route, path: Path_) -> Iterator[tuple[Route, Path_]]:
-    yield route, path
-    for i, child in enumerate(route.routes):
-        yield from _routes(child, (*path, "routes", i))
-
 
 def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
     """(value, path, what) for every duration of the spec."""
@@ -63,7 +57,7 @@ def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
         for i, slo in enumerate(service.slos):
             yield slo.window, (*base, "slos", i, "window"), "SLO window"
     if ctx.spec.alerting is not None:
-        for route, path in _routes(ctx.spec.alerting.route, ("alerting", "route")):
+        for route, path in ctx.routes():
             for key in ("group_wait", "group_interval", "repeat_interval"):
                 value = getattr(route, key)
                 if value is not None:

@@ -10,15 +10,7 @@ from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import Path_
-from khaosobs.model import Route
 from khaosobs.routing import MATCHER_HINT, ROOT_PATH, MatcherError, build_tree, route_alerts, route_problems
-
-
-def _routes(route: Route, path: Path_) -> Iterable[tuple[Route, Path_]]:
-    yield route, path
-    for i, child in enumerate(route.routes):
-        yield from _routes(child, (*path, "routes", i))
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
@@ -34,7 +26,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         yield ctx.error("route-root", "the top-level route cannot have `continue`", (*ROOT_PATH, "continue"),
                         "remove it: there is no route after the root to continue to")
     broken = False
-    for route, path in _routes(root, ROOT_PATH):
+    for route, path in ctx.routes():
         for where, message, at_key in route_problems(route, path):
             broken = True
             yield ctx.error("route-matcher", message, where, MATCHER_HINT, key=at_key)
