@@ -6,7 +6,6 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -31,9 +30,6 @@ def copy_example(tmp_path: Path, *edits: tuple[str, str]) -> Path:
     return spec
 
 
-@pytest.mark.parametrize(("spec", "path"), TEST_FILES, ids=ids(TEST_FILES))
-def test_test_file_snapshot(spec: Path, path: str, snapshot: Any) -> None:
-    assert (rendered_example(spec) / path).read_text(encoding="utf-8") == snapshot
 
 
 @pytest.mark.parametrize(("spec", "path"), TEST_FILES, ids=ids(TEST_FILES))

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import yaml
-from syrupy.assertion import SnapshotAssertion
 
 from khaosobs.pipeline import validate_paths
 from khaosobs.routing import AlertRoute, escape_value, parse_matchers, route_alerts
@@ -140,10 +139,6 @@ def test_routing_warnings() -> None:
     assert strict.returncode == 1
 
 
-@pytest.mark.parametrize("spec", ALL_SPECS, ids=spec_id)
-def test_snapshot(spec: Path, rendered: dict[Path, Path], snapshot: SnapshotAssertion) -> None:
-    assert (rendered[spec] / CONFIG).read_text(encoding="utf-8") == snapshot(name="alertmanager.yml")
-    assert (rendered[spec] / TEMPLATE).read_text(encoding="utf-8") == snapshot(name="discord.tmpl")
 
 
 def test_example_config_structure(rendered: dict[Path, Path]) -> None:

@@ -497,12 +497,3 @@ def test_the_checker_rejects_a_broken_dashboard(mutation: str, message: str, ren
 # --- snapshots -----------------------------------------------------------------------------------
 
 
-@specs
-def test_snapshot(spec: Path, snapshot: Any, rendered: Rendered) -> None:
-    out = rendered(spec)
-    files = {
-        p.relative_to(out).as_posix(): p.read_text(encoding="utf-8")
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name != "khaosobs-manifest.json"
-    }
-    assert files == snapshot

@@ -11,7 +11,7 @@ import yaml
 from khaosobs.alerts import alert_labels
 from khaosobs.model import Spec
 from tests.conftest import EXAMPLE_SPECS
-from tests.rules_helpers import ids, render, rendered_example, yielded
+from tests.rules_helpers import render, rendered_example, yielded
 
 RULE_FILES = yielded("loki")
 RULE_KEYS = {"alert", "expr", "for", "labels", "annotations"}
@@ -38,9 +38,6 @@ def check_ruler_file(doc: Any, service_name: str) -> list[dict[str, Any]]:
     return rules
 
 
-@pytest.mark.parametrize(("spec", "path"), RULE_FILES, ids=ids(RULE_FILES))
-def test_loki_rule_file_snapshot(spec: Path, path: str, snapshot: Any) -> None:
-    assert (rendered_example(spec) / path).read_text(encoding="utf-8") == snapshot
 
 
 @pytest.mark.parametrize("spec", EXAMPLE_SPECS, ids=[s.stem for s in EXAMPLE_SPECS])

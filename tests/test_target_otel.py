@@ -229,12 +229,3 @@ def test_the_rules_reject_what_is_not_a_config() -> None:
 # --- snapshots ---------------------------------------------------------------------------------
 
 
-@specs
-def test_snapshot(spec: Path, rendered: Rendered, snapshot: Any) -> None:
-    out = rendered(spec)
-    files = {
-        p.relative_to(out).as_posix(): p.read_text(encoding="utf-8")
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name != "khaosobs-manifest.json"
-    }
-    assert files == snapshot
