@@ -21,7 +21,7 @@ from referencing.jsonschema import DRAFT7
 from khaosobs import naming
 from khaosobs.model import Metric, Panel, Spec
 from khaosobs.pipeline import validate_paths
-from khaosobs.targets import grafana
+from khaosobs.targets import _units, grafana
 from tests.conftest import EXAMPLE_SPECS, ROOT, SHARED, run_khaosobs
 
 ORACLE = SHARED / "oracles/grafana-jsonschema"
@@ -404,7 +404,7 @@ METRICS = {
     ],
 )
 def test_unit_is_derived_from_the_promql_tree(expr: str, unit: str | None) -> None:
-    assert grafana.derive_unit(expr, METRICS) == unit
+    assert _units.derive_unit(expr, METRICS) == unit
 
 
 def test_rendered_panels_carry_the_derived_units(rendered: Rendered) -> None:

@@ -2,18 +2,14 @@
 
 `promql_parser` follows Prometheus 3 syntax; the stack targets Prometheus 2.42 by default, so
 what 3.x accepts and 2.42 refuses is reported from the AST (functions, quoted names, `or` in
-selectors) and from the text (numeric ranges). It does not know `holt_winters`, which 2.42
-has: it is registered as an extra function. The parser gives no positions, so names are
+selectors) and from the text (numeric ranges). The parser gives no positions, so names are
 located by scanning the text for the k-th occurrence of the identifier.
 
-The Rust parser overflows its stack (and kills the process) on expressions nested some
-thousands deep, so an expression with more than MAX_OPERATORS operators is refused before it
-is parsed; no real rule comes close.
+Parsing itself (and its guards) lives in `khaosobs.promql`, shared with the targets.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +17,7 @@ from typing import Any
 
 import promql_parser
 
-MAX_OPERATORS = 500
+from khaosobs.promql import PromQLError, outside_strings, parse_promql
 
 # Functions and aggregators the parser knows that Prometheus 2.42 does not: the first release
 # that has them (the experimental ones also need `--enable-feature=promql-experimental-functions`).
@@ -61,17 +57,6 @@ _METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
-def _register_extras() -> None:
-    vt = promql_parser.ValueType
-    with contextlib.suppress(ValueError):  # already registered (or built in, in a newer parser)
-        promql_parser.register_extra_functions(
-            [promql_parser.Function("holt_winters", [vt.Matrix, vt.Scalar, vt.Scalar], vt.Vector)]
-        )
-
-
-_register_extras()
-
-
 @dataclass(frozen=True, slots=True)
 class Selector:
     name: str | None  # the fixed metric name (written as such or as __name__="…"), if any
@@ -107,31 +92,10 @@ class Analysis:
     removed: tuple[tuple[str, tuple[int, int], str], ...] = ()  # (what, gone since, hint)
 
 
-_STRING_OR_COMMENT_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`]*`|#[^\n]*')
-
-
-def _blank(match: re.Match[str]) -> str:
-    found = match.group()
-    if found[0] == "#":
-        return " " * len(found)
-    return found[0] + " " * (len(found) - 2) + found[-1]
-
-
-def outside_strings(text: str) -> str:
-    """The text with string literals and comments blanked (same length), so scans skip them."""
-    if '"' not in text and "'" not in text and "`" not in text and "#" not in text:
-        return text
-    return _STRING_OR_COMMENT_RE.sub(_blank, text)
-
-
-_OPERATOR_RE = re.compile(r"[-+*/%^(\[{=<>!]|\b(?:and|or|unless|atan2)\b")
 _IDENT_RE = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 _NUMERIC_RANGE_RE = re.compile(
     r"\[\s*[0-9.]+\s*[\]:]|:\s*[0-9.]+\s*\]|\boffset\s+-?\s*[0-9.]+(?![0-9a-zA-Z.])"
 )
-_GRAFANA_RANGE_RE = re.compile(r"(?<=[\[:])(\s*)\$(?:\{\w+(?::\w+)?\}|\w+)")
-
-
 @lru_cache(maxsize=16384)
 def name_offsets(text: str) -> dict[str, list[int]]:
     """Where each identifier outside strings, braces and durations starts: metric and function names."""
@@ -168,30 +132,16 @@ def selector_offset(text: str, selector: Selector) -> int | None:
     return offsets[0] if offsets else None
 
 
-def grafana_substituted(text: str) -> str:
-    """Grafana's range variables (`[$__rate_interval]`) replaced by a duration so the query parses."""
-    if "$" not in text:
-        return text
-    return _GRAFANA_RANGE_RE.sub(lambda m: m.group(1) + "5m", text)
-
-
 @lru_cache(maxsize=16384)
 def analyse(text: str) -> Analysis:
     """Parse one expression and collect what the checks need; never raises."""
     if not text.strip():
         return Analysis("empty expression")
     blank = outside_strings(text)
-    operators = len(_OPERATOR_RE.findall(blank))
-    if operators > MAX_OPERATORS:
-        return Analysis(f"expression has {operators} operators and brackets, more than {MAX_OPERATORS}")
     try:
-        expr = promql_parser.parse(text)
-    except ValueError as exc:
-        return Analysis(str(exc) or "invalid PromQL")
-    except (KeyboardInterrupt, SystemExit):  # pragma: no cover
-        raise
-    except BaseException as exc:  # a panic in the Rust parser is a BaseException: report, not crash
-        return Analysis(f"the PromQL parser failed on this expression ({type(exc).__name__})")
+        expr = parse_promql(text)
+    except PromQLError as exc:
+        return Analysis(str(exc))
     walker = _Walker()
     walker.walk(expr)
     compat = list(walker.compat)

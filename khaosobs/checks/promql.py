@@ -13,7 +13,6 @@ from khaosobs.checks._promql import (
     Quantile,
     Selector,
     analyse,
-    grafana_substituted,
     parse_version,
     selector_offset,
 )
@@ -22,6 +21,7 @@ from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location, suggest
 from khaosobs.loader import Path_
+from khaosobs.promql import grafana_substituted
 
 Role = Literal["alert", "record", "sli", "panel"]
 

@@ -1,0 +1,72 @@
+"""The PromQL parser as khaosobs uses it: configured once, guarded against what crashes it.
+
+`promql_parser` (Rust) follows Prometheus 3; it does not know `holt_winters`, which 2.42 has,
+so that is registered as an extra function. It overflows its stack (and kills the process) on
+expressions nested some thousands deep, so an expression with more than MAX_OPERATORS
+operators is refused before it is parsed; no real rule comes close.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+import promql_parser
+
+MAX_OPERATORS = 500
+
+_STRING_OR_COMMENT_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`]*`|#[^\n]*')
+_OPERATOR_RE = re.compile(r"[-+*/%^(\[{=<>!]|\b(?:and|or|unless|atan2)\b")
+_GRAFANA_RANGE_RE = re.compile(r"(?<=[\[:])(\s*)\$(?:\{\w+(?::\w+)?\}|\w+)")
+
+
+class PromQLError(ValueError):
+    """An expression that does not parse (or that the parser must not be given)."""
+
+
+def _register_extras() -> None:
+    vt = promql_parser.ValueType
+    with contextlib.suppress(ValueError):  # already registered (or built in, in a newer parser)
+        promql_parser.register_extra_functions(
+            [promql_parser.Function("holt_winters", [vt.Matrix, vt.Scalar, vt.Scalar], vt.Vector)]
+        )
+
+
+_register_extras()
+
+
+def _blank(match: re.Match[str]) -> str:
+    found = match.group()
+    if found[0] == "#":
+        return " " * len(found)
+    return found[0] + " " * (len(found) - 2) + found[-1]
+
+
+def outside_strings(text: str) -> str:
+    """The text with string literals and comments blanked (same length), so scans skip them."""
+    if '"' not in text and "'" not in text and "`" not in text and "#" not in text:
+        return text
+    return _STRING_OR_COMMENT_RE.sub(_blank, text)
+
+
+def parse_promql(text: str) -> Any:
+    """The AST of `text`; PromQLError with the parser's message when it does not parse."""
+    operators = len(_OPERATOR_RE.findall(outside_strings(text)))
+    if operators > MAX_OPERATORS:
+        raise PromQLError(f"expression has {operators} operators and brackets, more than {MAX_OPERATORS}")
+    try:
+        return promql_parser.parse(text)
+    except ValueError as exc:
+        raise PromQLError(str(exc) or "invalid PromQL") from None
+    except (KeyboardInterrupt, SystemExit):  # pragma: no cover
+        raise
+    except BaseException as exc:  # a panic in the Rust parser is a BaseException: report, not crash
+        raise PromQLError(f"the PromQL parser failed on this expression ({type(exc).__name__})") from None
+
+
+def grafana_substituted(text: str) -> str:
+    """Grafana's range variables (`[$__rate_interval]`) replaced by a duration so the query parses."""
+    if "$" not in text:
+        return text
+    return _GRAFANA_RANGE_RE.sub(lambda m: m.group(1) + "5m", text)
