@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
+    import gc
+
+    gc.disable()  # as the CLI does (khaosobs.cli.main): figures comparable with a real run
 
     from khaosobs.checks import run_checks
     from khaosobs.checks.context import CheckContext
