@@ -46,16 +46,23 @@ def validate_loaded(loaded: LoadedSpec, *, run_checks: bool = True) -> Validatio
     if version_problem is not None:
         result.diagnostics.add(version_problem)
         return result
+    from khaosobs.checks import run_checks as run_all
+    from khaosobs.checks.context import CheckContext
+
     try:
         spec = Spec.model_validate(loaded.data)
     except ValidationError as exc:
         result.diagnostics.extend(structure_diagnostics(exc, loaded))
+        if run_checks:  # still report what the rest of the spec means: every problem at once
+            from khaosobs.salvage import salvage, salvaged_findings
+
+            salvaged = salvage(loaded, exc)
+            if salvaged is not None:
+                partial, view, pruner = salvaged
+                result.diagnostics.extend(salvaged_findings(run_all(CheckContext(partial, view)), pruner))
         return result
     result.spec = spec
     if run_checks:
-        from khaosobs.checks import run_checks as run_all
-        from khaosobs.checks.context import CheckContext
-
         result.diagnostics.extend(run_all(CheckContext(spec, loaded)))
     return result
 

@@ -24,7 +24,7 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _data_path(loc: tuple[str | int, ...], data: Any) -> Path_:
+def data_path(loc: tuple[str | int, ...], data: Any) -> Path_:
     """pydantic's loc without the union-member names it inserts, following the data."""
     path: list[str | int] = []
     node = data
@@ -44,7 +44,7 @@ def path_is_union_tag(part: str) -> bool:
     return part[:1].isupper() or part.startswith(("literal[", "function-", "list[", "dict[", "str", "bool"))
 
 
-def _model_at(path: Path_) -> type[BaseModel] | None:
+def model_at(path: Path_) -> type[BaseModel] | None:
     """The pydantic model class that describes the mapping at `path`."""
     annotation: Any = Spec
     for part in path:
@@ -92,7 +92,7 @@ def _item_type(annotation: Any) -> Any:
 
 
 def allowed_keys(path: Path_) -> list[str]:
-    model = _model_at(path)
+    model = model_at(path)
     if model is None:
         return []
     return [field.alias or name for name, field in model.model_fields.items()]
@@ -103,7 +103,7 @@ def structure_diagnostics(error: ValidationError, loaded: LoadedSpec) -> list[Di
     seen: set[Path_] = set()
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
-        path = _data_path(loc, loaded.data)
+        path = data_path(loc, loaded.data)
         if path in seen:
             continue  # a union reports one problem once per member
         seen.add(path)
