@@ -162,12 +162,13 @@ class LoadError(Exception):
 
 
 def display_path(path: Path) -> str:
-    """A path as users see it: relative to the working directory, with forward slashes."""
+    """A path as users see it and headers record it: relative to the working directory, forward slashes.
+
+    Always relative (`../specs/x.yaml` too), so generated headers never hold a machine's absolute path.
+    """
     try:
         rel = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        rel = str(path)
-    if rel.startswith(".." + os.sep) and path.is_absolute():
+    except ValueError:  # another drive on Windows: nothing relative exists
         rel = str(path)
     return rel.replace(os.sep, "/")
 
