@@ -107,3 +107,11 @@ ALERTMANAGER_TEMPLATES_GLOB = "templates/*.tmpl"
 
 def alertmanager_template_path(name: str) -> str:
     return f"alertmanager/templates/{name}.tmpl"
+
+
+# Listeners of the generated Collector config (OTLP gRPC takes the port of tracing.collector_endpoint)
+OTLP_GRPC_DEFAULT_PORT = 4317
+OTLP_HTTP_PORT = 4318
+OTEL_PROMETHEUS_PORT = 8889
+OTEL_HEALTH_PORT = 13133
+OTEL_RESERVED_PORTS = frozenset({OTLP_HTTP_PORT, OTEL_PROMETHEUS_PORT, OTEL_HEALTH_PORT})

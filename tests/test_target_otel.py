@@ -125,6 +125,22 @@ def test_a_tls_tempo_endpoint_is_not_marked_insecure(tmp_path: Path) -> None:
     assert otel_rules.problems(config) == []
 
 
+@pytest.mark.parametrize(("collector_endpoint", "grpc"), [
+    ("http://otel-collector.observability:4317", "0.0.0.0:4317"),
+    ("http://otel-collector.observability:14317", "0.0.0.0:14317"),
+    ("http://otel-collector.observability", "0.0.0.0:4317"),
+])
+def test_the_grpc_receiver_listens_where_applications_are_told_to_send(
+    tmp_path: Path, collector_endpoint: str, grpc: str
+) -> None:
+    tracing = {"provider": "otel", "collector_endpoint": collector_endpoint}
+    config = _config(_render(_spec_with_telemetry(tmp_path, {"tracing": tracing}), tmp_path / "generated"))
+    protocols = config["receivers"]["otlp"]["protocols"]
+    assert protocols["grpc"]["endpoint"] == grpc
+    assert protocols["http"]["endpoint"] == "0.0.0.0:4318"
+    assert otel_rules.problems(config) == []
+
+
 def test_spec_text_cannot_become_a_collector_reference() -> None:
     assert otel.collector_literal("http://loki:3100/${env:HOME}") == "http://loki:3100/$${env:HOME}"
     assert otel.loki_otlp_endpoint("http://loki:3100/otlp/") == "http://loki:3100/otlp"

@@ -20,6 +20,7 @@ Choices (the user-facing reference for them):
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from khaosobs import naming
 from khaosobs.model import Spec
@@ -47,6 +48,15 @@ def loki_otlp_endpoint(endpoint: str) -> str:
     return base if base.endswith("/otlp") else f"{base}/otlp"
 
 
+def otlp_grpc_port(collector_endpoint: str) -> int:
+    """The OTLP gRPC receiver listens on the port applications are told to send to."""
+    try:
+        port = urlsplit(collector_endpoint).port
+    except ValueError:  # the telemetry check reports it
+        port = None
+    return port or naming.OTLP_GRPC_DEFAULT_PORT
+
+
 def collector_context(spec: Spec) -> dict[str, Any]:
     telemetry = spec.telemetry
     auth = telemetry.logging.auth_secret_ref
@@ -56,6 +66,10 @@ def collector_context(spec: Spec) -> dict[str, Any]:
         "loki_headers": {"Authorization": collector_secret(auth)} if auth else {},
         "tempo_endpoint": collector_literal(tempo),
         "tempo_insecure": tempo.startswith("http://"),
+        "grpc_endpoint": f"0.0.0.0:{otlp_grpc_port(telemetry.tracing.collector_endpoint)}",
+        "http_endpoint": f"0.0.0.0:{naming.OTLP_HTTP_PORT}",
+        "prometheus_endpoint": f"0.0.0.0:{naming.OTEL_PROMETHEUS_PORT}",
+        "health_endpoint": f"0.0.0.0:{naming.OTEL_HEALTH_PORT}",
     }
 
 
