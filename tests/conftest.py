@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +33,27 @@ def run_khaosobs(*args: str | Path, cwd: Path | None = None, env: dict[str, str]
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "khaosobs", *map(str, args)], cwd=cwd or ROOT,
                           capture_output=True, text=True, env=full_env, timeout=timeout, check=False)
+
+
+def render_spec(spec: Path | str, out: Path, *targets: str, extra: tuple[str, ...] = (),
+                cwd: Path = ROOT) -> Path:
+    """`khaosobs render` through the real CLI (only `targets`, all when none); a spec inside the
+    repository is named relative to it, so headers never hold a machine's path."""
+    shown = spec.relative_to(ROOT) if isinstance(spec, Path) and spec.is_relative_to(ROOT) else spec
+    args: list[str | Path] = ["render", shown, "-o", out, *extra]
+    for target in targets:
+        args += ["-t", target]
+    result = run_khaosobs(*args, cwd=cwd)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@functools.cache
+def rendered_once(spec: Path, *targets: str) -> Path:
+    """A spec rendered once per test session into a temporary folder; tests only read it."""
+    out = Path(tempfile.mkdtemp(prefix="khaosobs-rendered-"))
+    atexit.register(shutil.rmtree, out, True)
+    return render_spec(spec, out / "generated", *targets)
 
 
 @pytest.fixture

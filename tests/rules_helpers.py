@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
-import functools
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
-from tests.conftest import EXAMPLE_SPECS, ROOT, run_khaosobs
+from tests.conftest import EXAMPLE_SPECS, ROOT, render_spec, rendered_once
 
 RULE_TARGETS = ("prometheus", "prometheus_tests", "loki", "instrumentation")
 
@@ -20,20 +16,12 @@ def spec_arg(spec: Path) -> str:
 
 
 def render(spec: Path | str, out: Path, *targets: str, cwd: Path = ROOT) -> Path:
-    args: list[str | Path] = ["render", spec, "-o", out]
-    for target in targets or RULE_TARGETS:
-        args += ["-t", target]
-    result = run_khaosobs(*args, cwd=cwd)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out
+    return render_spec(spec, out, *(targets or RULE_TARGETS), cwd=cwd)
 
 
-@functools.cache
 def rendered_example(spec: Path) -> Path:
-    """The example spec rendered once per test session (every rule target), into a temporary folder."""
-    out = Path(tempfile.mkdtemp(prefix="khaosobs-rules-"))
-    atexit.register(shutil.rmtree, out, True)
-    return render(spec_arg(spec), out / "generated")
+    """The example spec rendered once per test session (every rule target)."""
+    return rendered_once(spec, *RULE_TARGETS)
 
 
 def yielded(target: str) -> list[tuple[Path, str]]:

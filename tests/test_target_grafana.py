@@ -22,7 +22,7 @@ from khaosobs import naming
 from khaosobs.model import Metric, Panel, Spec
 from khaosobs.pipeline import validate_paths
 from khaosobs.targets import _units, grafana
-from tests.conftest import EXAMPLE_SPECS, ROOT, SHARED, run_khaosobs
+from tests.conftest import EXAMPLE_SPECS, ROOT, SHARED, render_spec, rendered_once, run_khaosobs
 
 ORACLE = SHARED / "oracles/grafana-jsonschema"
 LAYOUT_SPEC = ROOT / "tests/specs/grafana-layout.yaml"
@@ -125,34 +125,16 @@ def dashboard_problems(dashboard: dict[str, Any], datasources: dict[str, str]) -
 
 
 def _render(spec: Path, out: Path, *extra: str) -> Path:
-    result = run_khaosobs(
-        "render",
-        spec.relative_to(ROOT) if spec.is_relative_to(ROOT) else spec,
-        "-o",
-        out,
-        "-t",
-        "grafana",
-        *extra,
-    )
-    assert result.returncode == 0, result.stderr
-    return out
+    return render_spec(spec, out, "grafana", extra=extra)
 
 
 Rendered = Callable[[Path], Path]
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    """Each spec rendered once for the module (every test reads the files, none writes them)."""
-    root = tmp_path_factory.mktemp("grafana")
-    done: dict[Path, Path] = {}
-
-    def get(spec: Path) -> Path:
-        if spec not in done:
-            done[spec] = _render(spec, root / spec.stem / "generated")
-        return done[spec]
-
-    return get
+def rendered() -> Rendered:
+    """Each spec rendered once (every test reads the files, none writes them)."""
+    return lambda spec: rendered_once(spec, "grafana")
 
 
 def _spec(path: Path) -> Spec:

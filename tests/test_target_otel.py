@@ -16,17 +16,14 @@ from khaosobs import naming
 from khaosobs.pipeline import validate_paths
 from khaosobs.targets import otel
 from tests import otel_rules
-from tests.conftest import EXAMPLE_SPECS, ROOT, run_khaosobs
+from tests.conftest import EXAMPLE_SPECS, render_spec, rendered_once
 
 COLLECTOR = naming.OTEL_COLLECTOR_PATH
 Rendered = Callable[[Path], Path]
 
 
 def _render(spec: Path, out: Path) -> Path:
-    shown = spec.relative_to(ROOT) if spec.is_relative_to(ROOT) else spec
-    result = run_khaosobs("render", shown, "-o", out, "-t", "otel")
-    assert result.returncode == 0, result.stderr
-    return out
+    return render_spec(spec, out, "otel")
 
 
 def _config(out: Path) -> dict[str, Any]:
@@ -35,16 +32,8 @@ def _config(out: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    root = tmp_path_factory.mktemp("otel")
-    done: dict[Path, Path] = {}
-
-    def get(spec: Path) -> Path:
-        if spec not in done:
-            done[spec] = _render(spec, root / spec.stem / "generated")
-        return done[spec]
-
-    return get
+def rendered() -> Rendered:
+    return lambda spec: rendered_once(spec, "otel")
 
 
 def _spec_with_telemetry(tmp_path: Path, telemetry: dict[str, Any]) -> Path:
