@@ -115,3 +115,8 @@ OTLP_HTTP_PORT = 4318
 OTEL_PROMETHEUS_PORT = 8889
 OTEL_HEALTH_PORT = 13133
 OTEL_RESERVED_PORTS = frozenset({OTLP_HTTP_PORT, OTEL_PROMETHEUS_PORT, OTEL_HEALTH_PORT})
+
+
+def file_ref_path(ref: str) -> str | None:
+    """`file:/etc/x` -> `/etc/x`; any other kind of secret reference -> None."""
+    return ref[len("file:"):] if ref.startswith("file:") else None

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from khaosobs.checks._promql import analyse, parse_version
+from khaosobs.checks._promql import analyse
 from khaosobs.checks.alert_tests import VALUE_ITEM_RE
 from khaosobs.checks.durations import duration_ms
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.pipeline import validate_paths
+from khaosobs.versions import parse_version, version_text
 from tests.conftest import ROOT, run_khaosobs
 
 EDGE_CASES = ROOT / "tests" / "specs" / "checks-edge-cases.yaml"
@@ -388,6 +389,9 @@ def test_deeply_nested_promql_is_refused_before_parsing() -> None:
 
 
 def test_parse_version() -> None:
-    assert parse_version("2.42") == (2, 42)
-    assert parse_version("v3.1.0") == (3, 1)
-    assert parse_version("3") == (3, 0)
+    assert parse_version("2.42") == (2, 42, 0)
+    assert parse_version("v3.1.0") == (3, 1, 0)
+    assert parse_version("3") == (3, 0, 0)
+    assert parse_version("0.28.1") == (0, 28, 1)
+    assert parse_version("banana") is None and parse_version("2.42-rc") is None
+    assert version_text((0, 28, 0)) == "0.28" and version_text((0, 28, 1)) == "0.28.1"

@@ -335,11 +335,3 @@ def _drops_le(modifier: Any) -> bool:
     if "Without" in str(modifier.type):
         return "le" in labels
     return "le" not in labels
-
-
-def parse_version(text: str) -> tuple[int, int]:
-    """'2.42' / 'v2.42.0' -> (2, 42); anything unreadable is the default target."""
-    match = re.match(r"v?(\d+)(?:\.(\d+))?", text.strip())
-    if not match:
-        return (2, 42)
-    return int(match.group(1)), int(match.group(2) or 0)

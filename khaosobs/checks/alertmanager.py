@@ -1,4 +1,4 @@
-"""What Alertmanager itself would refuse in the alerting section: the target version, receivers
+"""What Alertmanager itself would refuse in the alerting section: receivers
 (Discord secrets, webhook URLs), group_by, inhibit rules.
 
 Matchers and the shape of the routing tree are checked in checks/routing.py, route timings in
@@ -15,15 +15,12 @@ from khaosobs.checks.secrets import REFERENCE_RE
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import Path_
 from khaosobs.model import Receiver, Route
+from khaosobs.naming import file_ref_path
 from khaosobs.routing import LABEL_NAME_RE, MATCHER_HINT, MatcherError, parse_matchers
-from khaosobs.targets.alertmanager import DISCORD_URL_FILE_VERSION, MIN_VERSION, file_ref_path, parse_version
+from khaosobs.versions import DISCORD_URL_FILE, alertmanager_version, version_text
 
 _FILE_HINT = ('mount the webhook URL as a file and write '
               'webhook_url_ref: "file:/etc/alertmanager/secrets/discord-webhook"')
-
-
-def _version_text(version: tuple[int, ...]) -> str:
-    return ".".join(map(str, version))
 
 
 
@@ -62,8 +59,8 @@ def _discord(ctx: CheckContext, receiver: Receiver, path: Path_,
         yield ctx.error("alertmanager-secret", f'Alertmanager cannot read a "{scheme}://" secret reference',
                         where, _FILE_HINT + " (your secret agent writes the file)")
         return
-    if version < DISCORD_URL_FILE_VERSION:
-        needed = _version_text(DISCORD_URL_FILE_VERSION)
+    if version < DISCORD_URL_FILE:
+        needed = version_text(DISCORD_URL_FILE)
         yield ctx.error("alertmanager-version",
                         "a Discord receiver reads its webhook URL from a file (webhook_url_file), which "
                         f"needs Alertmanager {needed}; targets.alertmanager is "
@@ -93,17 +90,7 @@ def _receiver(ctx: CheckContext, receiver: Receiver, path: Path_,
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
-    version = parse_version(ctx.spec.targets.alertmanager)
-    if version is None:
-        yield ctx.error("alertmanager-version",
-                        f'targets.alertmanager "{ctx.spec.targets.alertmanager}" is not a version',
-                        ("targets", "alertmanager"), 'write the version as "0.25" or "0.28.1"')
-        version = MIN_VERSION
-    elif version < MIN_VERSION:
-        yield ctx.error("alertmanager-version",
-                        f"khaosobs renders for Alertmanager {_version_text(MIN_VERSION)} or newer, "
-                        f"not {ctx.spec.targets.alertmanager}", ("targets", "alertmanager"),
-                        f'upgrade Alertmanager and write "{_version_text(MIN_VERSION)}" or newer')
+    version = alertmanager_version(ctx.spec.targets.alertmanager)  # checks/targets.py reports a bad one
     alerting = ctx.spec.alerting
     if alerting is None:
         return

@@ -13,7 +13,6 @@ from khaosobs.checks._promql import (
     Quantile,
     Selector,
     analyse,
-    parse_version,
     selector_offset,
 )
 from khaosobs.checks._series import Series, SeriesIndex, series_index
@@ -22,6 +21,7 @@ from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location, suggest
 from khaosobs.loader import Path_
 from khaosobs.promql import grafana_substituted
+from khaosobs.versions import prometheus_version
 
 Role = Literal["alert", "record", "sli", "panel"]
 
@@ -52,7 +52,7 @@ def analysis_for(text: str, role: Role) -> Analysis:
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     index = series_index(ctx)
-    target = parse_version(ctx.spec.targets.prometheus)
+    target = prometheus_version(ctx.spec.targets.prometheus)
     shown_target = ctx.spec.targets.prometheus
     bucket_rules = _BucketRules(ctx, index)
     for text, path, role in expressions(ctx):

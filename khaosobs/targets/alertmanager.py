@@ -14,11 +14,15 @@ Decisions (Alertmanager >= 0.25):
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from khaosobs.model import Alerting, InhibitRule, Receiver, Route, Spec
-from khaosobs.naming import ALERTMANAGER_CONFIG_PATH, ALERTMANAGER_TEMPLATES_GLOB, alertmanager_template_path
+from khaosobs.naming import (
+    ALERTMANAGER_CONFIG_PATH,
+    ALERTMANAGER_TEMPLATES_GLOB,
+    alertmanager_template_path,
+    file_ref_path,
+)
 from khaosobs.output import OutputFile
 from khaosobs.routing import effective_alerting, route_matcher_texts
 from khaosobs.templating import RenderBug, Renderer
@@ -26,25 +30,10 @@ from khaosobs.templating import RenderBug, Renderer
 NAME = "alertmanager"
 DESCRIPTION = "Alertmanager config (routes, receivers, inhibit rules) and its Discord message template"
 
-MIN_VERSION = (0, 25)
-DISCORD_URL_FILE_VERSION = (0, 28)  # discord_configs.webhook_url_file
 SEND_RESOLVED_DEFAULT = True  # Alertmanager's default for webhook_configs and discord_configs
 DISCORD_TITLE = '{{ template "discord.title" . }}'
 DISCORD_MESSAGE = '{{ template "discord.message" . }}'
 TEMPLATE_NAMES = ("discord",)
-_VERSION_RE = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
-
-
-def parse_version(text: str) -> tuple[int, ...] | None:
-    """`"0.28"` -> (0, 28); `"0.28.1"` -> (0, 28, 1); anything else -> None."""
-    found = _VERSION_RE.fullmatch(text.strip())
-    if found is None:
-        return None
-    return tuple(int(part) for part in found.groups() if part is not None)
-
-
-def target_version(spec: Spec) -> tuple[int, ...]:
-    return parse_version(spec.targets.alertmanager) or MIN_VERSION
 
 
 def default_inhibit_rules() -> list[InhibitRule]:
@@ -54,11 +43,6 @@ def default_inhibit_rules() -> list[InhibitRule]:
 
 def inhibit_rules(alerting: Alerting) -> list[InhibitRule]:
     return default_inhibit_rules() if alerting.inhibit_rules is None else alerting.inhibit_rules
-
-
-def file_ref_path(ref: str) -> str | None:
-    """`file:/etc/x` -> `/etc/x`; any other kind of reference -> None."""
-    return ref[len("file:"):] if ref.startswith("file:") else None
 
 
 def _route(route: Route) -> dict[str, Any]:

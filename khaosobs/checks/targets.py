@@ -1,0 +1,27 @@
+"""The `targets` block: readable versions, no older than the oldest each output is made for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from khaosobs.checks.context import CheckContext
+from khaosobs.diagnostics import Diagnostic
+from khaosobs.versions import ALERTMANAGER_MIN, PROMETHEUS_MIN, Version, parse_version, version_text
+
+
+def _target(ctx: CheckContext, tool: str, text: str, minimum: Version, example: str) -> Iterable[Diagnostic]:
+    path = ("targets", tool)
+    version = parse_version(text)
+    if version is None:
+        yield ctx.error(f"{tool}-version", f'targets.{tool} "{text}" is not a version', path,
+                        f'write the version as "{example}"')
+    elif version < minimum:
+        yield ctx.error(f"{tool}-version",
+                        f"khaosobs renders for {tool.capitalize()} {version_text(minimum)} or newer, not {text}",
+                        path, f'upgrade {tool.capitalize()} and write "{version_text(minimum)}" or newer')
+
+
+def check(ctx: CheckContext) -> Iterable[Diagnostic]:
+    targets = ctx.spec.targets
+    yield from _target(ctx, "prometheus", targets.prometheus, PROMETHEUS_MIN, "2.42 or 2.53.1")
+    yield from _target(ctx, "alertmanager", targets.alertmanager, ALERTMANAGER_MIN, "0.25 or 0.28.1")

@@ -1,0 +1,39 @@
+"""Target tool versions: what the spec's `targets` say, and which feature needs which version."""
+
+from __future__ import annotations
+
+import re
+
+Version = tuple[int, int, int]
+
+PROMETHEUS_MIN: Version = (2, 42, 0)
+ALERTMANAGER_MIN: Version = (0, 25, 0)
+DISCORD_URL_FILE: Version = (0, 28, 0)  # Alertmanager discord_configs.webhook_url_file
+
+_VERSION_RE = re.compile(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+
+
+def parse_version(text: str) -> Version | None:
+    """`"2.42"`, `"v3.1.0"`, `"3"` -> (major, minor, patch); anything else -> None."""
+    found = _VERSION_RE.fullmatch(text.strip())
+    if found is None:
+        return None
+    major, minor, patch = (int(part or 0) for part in found.groups())
+    return major, minor, patch
+
+
+def version_text(version: tuple[int, ...]) -> str:
+    """(0, 28, 0) -> "0.28"; (0, 28, 1) -> "0.28.1"."""
+    parts = list(version)
+    while len(parts) > 2 and parts[-1] == 0:
+        parts.pop()
+    return ".".join(map(str, parts))
+
+
+def prometheus_version(text: str) -> Version:
+    """The Prometheus target; an unreadable one is reported by checks/targets.py and taken as the minimum."""
+    return parse_version(text) or PROMETHEUS_MIN
+
+
+def alertmanager_version(text: str) -> Version:
+    return parse_version(text) or ALERTMANAGER_MIN
