@@ -14,7 +14,7 @@ def _target(ctx: CheckContext, tool: str, text: str, minimum: Version, example: 
     version = parse_version(text)
     if version is None:
         yield ctx.error(f"{tool}-version", f'targets.{tool} "{text}" is not a version', path,
-                        f'write the version as "{example}"')
+                        f"write the version like {example}")
     elif version < minimum:
         yield ctx.error(f"{tool}-version",
                         f"khaosobs renders for {tool.capitalize()} {version_text(minimum)} or newer, not {text}",
@@ -23,5 +23,5 @@ def _target(ctx: CheckContext, tool: str, text: str, minimum: Version, example: 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     targets = ctx.spec.targets
-    yield from _target(ctx, "prometheus", targets.prometheus, PROMETHEUS_MIN, "2.42 or 2.53.1")
-    yield from _target(ctx, "alertmanager", targets.alertmanager, ALERTMANAGER_MIN, "0.25 or 0.28.1")
+    yield from _target(ctx, "prometheus", targets.prometheus, PROMETHEUS_MIN, '"2.42" or "2.53.1"')
+    yield from _target(ctx, "alertmanager", targets.alertmanager, ALERTMANAGER_MIN, '"0.25" or "0.28.1"')
