@@ -48,7 +48,9 @@ class AlertTest(Model):
     expect: list[TestExpectation]
 
 
-class Alert(Model):
+class AlertRule(Model):
+    """What every alert has, whichever ruler evaluates it."""
+
     name: str
     expr: str
     for_: str | None = Field(None, alias="for")
@@ -58,6 +60,11 @@ class Alert(Model):
     runbook_url: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict, description="Extra annotations, kept verbatim")
+
+
+class Alert(AlertRule):
+    """A Prometheus alert: `expr` is PromQL."""
+
     tests: list[AlertTest] = Field(default_factory=list)
 
 
@@ -90,15 +97,8 @@ class SLO(Model):
     alerting: SLOAlerting = Field(default_factory=SLOAlerting)
 
 
-class LogAlert(Model):
-    name: str
-    expr: str
-    for_: str | None = Field(None, alias="for")
-    severity: AlertSeverity
-    summary: str
-    description: str | None = None
-    runbook_url: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+class LogAlert(AlertRule):
+    """A Loki ruler alert: `expr` is a LogQL metric query."""
 
 
 class Service(Model):

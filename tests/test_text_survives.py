@@ -61,6 +61,7 @@ def build_spec(text: str) -> dict[str, Any]:
                 "severity": "info",
                 "summary": text,
                 "description": text,
+                "annotations": {"note": text},
             }],
         }],
         "dashboards": [{
@@ -107,7 +108,7 @@ def test_free_text_survives_every_output(text: str, tmp_path: Path) -> None:
 
     loki = yaml.safe_load(files["loki/rules/svc.yml"])
     (log_rule,) = loki["groups"][0]["rules"]
-    assert log_rule["annotations"] == {"summary": text, "description": text}
+    assert log_rule["annotations"] == {"summary": text, "description": text, "note": text}
     assert log_rule["labels"]["note"] == text
 
     tests = yaml.safe_load(files["prometheus/tests/svc.test.yml"])

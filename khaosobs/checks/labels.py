@@ -9,7 +9,7 @@ from khaosobs.checks.context import CheckContext
 from khaosobs.checks.naming_rules import label_keys
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import Path_
-from khaosobs.model import Alert, LogAlert, Service
+from khaosobs.model import Alert, AlertRule, LogAlert, Service
 from khaosobs.naming import LABEL_NAME_RE
 
 # Annotations khaosobs writes from the alert's own fields.
@@ -28,8 +28,9 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                 path = (*base, kind, a)
                 yield from label_keys(ctx, alert.labels, (*path, "labels"))
                 yield from _alert_labels(ctx, service, alert, (*path, "labels"))
-        for a, rule in enumerate(service.alerts):
-            yield from _annotations(ctx, rule, (*base, "alerts", a, "annotations"))
+        for kind in ("alerts", "log_alerts"):
+            for a, rule in enumerate(getattr(service, kind)):
+                yield from _annotations(ctx, rule, (*base, kind, a, "annotations"))
 
 
 def _service_labels(ctx: CheckContext, service: Service, path: Path_) -> Iterator[Diagnostic]:
@@ -96,7 +97,7 @@ def _alert_labels(
         )
 
 
-def _annotations(ctx: CheckContext, alert: Alert, path: Path_) -> Iterator[Diagnostic]:
+def _annotations(ctx: CheckContext, alert: AlertRule, path: Path_) -> Iterator[Diagnostic]:
     for key in alert.annotations:
         if not LABEL_NAME_RE.fullmatch(key):
             yield ctx.error(

@@ -28,7 +28,7 @@ def alert_rule(name: str, expr: str, for_: str | None, labels: dict[str, str],
 def alert_annotations(alert: Alert | LogAlert) -> dict[str, str]:
     """summary, description, runbook_url (those set), then the extra annotations, all verbatim."""
     annotations = {key: value for key in STANDARD_ANNOTATIONS if (value := getattr(alert, key)) is not None}
-    for key, value in getattr(alert, "annotations", {}).items():
+    for key, value in alert.annotations.items():
         annotations.setdefault(key, value)  # an explicit field wins over an extra of the same name
     return annotations
 
