@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from khaosobs.diagnostics import Diagnostic, Location, Severity
+from khaosobs.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, MAX_SCALAR_CHARS
 
 try:  # the C composer is ten times faster; the pure one is a correct fallback
     from yaml import CSafeLoader as _YamlLoader
@@ -26,10 +27,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 Path_ = tuple[str | int, ...]
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_SCALAR_CHARS = 1024 * 1024
-MAX_ALIAS_NODES = 100_000
-MAX_DEPTH = 64
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -93,34 +90,45 @@ def node_info(node: yaml.Node) -> NodeInfo:
 
 
 class PositionTable:
-    """path -> NodeInfo, built lazily from the composed nodes (most positions are never asked for)."""
+    """path -> NodeInfo, built lazily from the composed nodes (most positions are never asked for).
 
-    __slots__ = ("_nodes",)
+    `fill`, when given, composes the nodes on first use: a spec read by the fast path is only
+    composed by PyYAML when a finding needs a position.
+    """
 
-    def __init__(self, nodes: dict[Path_, yaml.Node] | None = None) -> None:
+    __slots__ = ("_fill", "_nodes")
+
+    def __init__(self, nodes: dict[Path_, yaml.Node] | None = None,
+                 fill: Callable[[], dict[Path_, yaml.Node]] | None = None) -> None:
         self._nodes: dict[Path_, yaml.Node] = nodes if nodes is not None else {}
+        self._fill = fill
+
+    def _table(self) -> dict[Path_, yaml.Node]:
+        if self._fill is not None:
+            self._nodes, self._fill = self._fill(), None
+        return self._nodes
 
     def get(self, path: Path_) -> NodeInfo | None:
-        node = self._nodes.get(path)
+        node = self._table().get(path)
         return node_info(node) if node is not None else None
 
     def __getitem__(self, path: Path_) -> NodeInfo:
-        return node_info(self._nodes[path])
+        return node_info(self._table()[path])
 
     def __contains__(self, path: object) -> bool:
-        return path in self._nodes
+        return path in self._table()
 
     def __len__(self) -> int:
-        return len(self._nodes)
+        return len(self._table())
 
     def node(self, path: Path_) -> yaml.Node | None:
-        return self._nodes.get(path)
+        return self._table().get(path)
 
     def raw_items(self) -> Iterator[tuple[Path_, yaml.Node]]:
-        yield from self._nodes.items()
+        yield from self._table().items()
 
     def set_node(self, path: Path_, node: yaml.Node) -> None:
-        self._nodes[path] = node
+        self._table()[path] = node
 
 
 @dataclass
@@ -237,15 +245,14 @@ def load_bytes(raw: bytes, name: str) -> LoadedSpec:
     ):
         raise LoadError([_error("empty-spec", "spec file is empty", Location(name, 1, 1),
                                 "a spec starts with `version: 1` and `project: <name>`")])
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the node graph is acyclic garbage to the collector; collecting it costs half the load time
-    try:
-        node = _compose(text, name)
-        converter = _Converter()
-        data = converter.convert(node, ())
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    from khaosobs.fastyaml import fast_load
+
+    fast = fast_load(text)
+    if fast is not None:
+        deferred = _DeferredPositions(text, name)
+        return LoadedSpec(fast, PositionTable(fill=deferred.values), PositionTable(fill=deferred.keys),
+                          {name: source}, [name])
+    converter, data = _compose_and_convert(text, name)
     if converter.diagnostics:
         raise LoadError(converter.diagnostics)
     if not isinstance(data, dict):
@@ -255,6 +262,41 @@ def load_bytes(raw: bytes, name: str) -> LoadedSpec:
                                 "start with `version: 1` and `project: <name>` at the top level")])
     return LoadedSpec(data, PositionTable(converter.positions), PositionTable(converter.key_positions),
                       {name: source}, [name])
+
+
+def _compose_and_convert(text: str, name: str) -> tuple[_Converter, Any]:
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the node graph is acyclic garbage to the collector; collecting it costs half the load time
+    try:
+        node = _compose(text, name)
+        converter = _Converter()
+        return converter, converter.convert(node, ())
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+class _DeferredPositions:
+    """The full loader's positions for a spec the fast path read, composed once, on first use."""
+
+    def __init__(self, text: str, name: str) -> None:
+        self._text, self._name = text, name
+        self._tables: tuple[dict[Path_, yaml.Node], dict[Path_, yaml.Node]] | None = None
+
+    def _composed(self) -> tuple[dict[Path_, yaml.Node], dict[Path_, yaml.Node]]:
+        if self._tables is None:
+            try:
+                converter, _ = _compose_and_convert(self._text, self._name)
+                self._tables = (converter.positions, converter.key_positions)
+            except LoadError:  # cannot happen for what the fast path accepts (tested); no positions then
+                self._tables = ({}, {})
+        return self._tables
+
+    def values(self) -> dict[Path_, yaml.Node]:
+        return self._composed()[0]
+
+    def keys(self) -> dict[Path_, yaml.Node]:
+        return self._composed()[1]
 
 
 def _decode(raw: bytes, name: str) -> str:

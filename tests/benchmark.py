@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         rows: list[tuple[str, float]] = []
 
         seconds, loaded = best_of(args.repeat, lambda: load_paths([spec_path]))
-        rows.append(("load (YAML with positions)", seconds))
+        rows.append(("load (YAML; positions composed only for a finding)", seconds))
         seconds, spec = best_of(args.repeat, lambda: Spec.model_validate(loaded.data))
         rows.append(("model (pydantic)", seconds))
         seconds, diagnostics = best_of(args.repeat, lambda: run_checks(CheckContext(spec, loaded)))
