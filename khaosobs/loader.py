@@ -140,6 +140,7 @@ class LoadedSpec:
     key_positions: PositionTable  # the key of each mapping entry
     sources: dict[str, SourceFile]
     files: list[str]
+    label: str | None = None  # for a merged spec: the paths given, e.g. "specs"
 
     def info(self, path: Path_) -> NodeInfo | None:
         """The node at `path`, or the closest enclosing node that has a position."""
@@ -158,7 +159,10 @@ class LoadedSpec:
         return found.location() if found else None
 
     def display_name(self) -> str:
-        return self.files[0] if len(self.files) == 1 else ", ".join(self.files)
+        """The spec as users named it: its file, or the folders and files given for a merged spec."""
+        if len(self.files) == 1:
+            return self.files[0]
+        return self.label or ", ".join(self.files)
 
 
 class LoadError(Exception):
@@ -219,7 +223,9 @@ def load_paths(paths: list[Path]) -> LoadedSpec:
             diagnostics.extend(exc.diagnostics)
     if diagnostics:
         raise LoadError(diagnostics)
-    return merge(documents)
+    loaded = merge(documents)
+    loaded.label = ", ".join(display_path(p) for p in paths)
+    return loaded
 
 
 def load_file(path: Path) -> LoadedSpec:
@@ -440,58 +446,83 @@ class _Converter:
 
 
 def merge(documents: list[LoadedSpec]) -> LoadedSpec:
-    """Merge spec files: mappings merge key by key, lists concatenate, scalars must agree."""
+    """Merge spec files: mappings merge key by key, lists concatenate, scalars must agree.
+
+    Positions are not copied: the merged document remembers which file (and which path in it)
+    each merged path comes from, and asks that file when a finding needs a position.
+    """
     if len(documents) == 1:
         return documents[0]
     merged: dict[str, Any] = {}
-    positions = PositionTable()
-    key_positions = PositionTable()
+    origins: dict[Path_, tuple[LoadedSpec, Path_]] = {(): (documents[0], ())}
     sources: dict[str, SourceFile] = {}
     diagnostics: list[Diagnostic] = []
     for doc in documents:
         sources.update(doc.sources)
-        _merge_into(merged, doc.data, (), (), doc, positions, key_positions, diagnostics)
+        _merge_into(merged, doc.data, (), (), doc, origins, diagnostics)
     if diagnostics:
         raise LoadError(diagnostics)
     files = [f for doc in documents for f in doc.files]
-    if () not in positions:
-        root = documents[0].positions.node(())
-        if root is not None:
-            positions.set_node((), root)
-    return LoadedSpec(merged, positions, key_positions, sources, files)
+    return LoadedSpec(merged, _MergedPositions(origins, keys=False), _MergedPositions(origins, keys=True),
+                      sources, files)
 
 
-def _copy_positions(doc: LoadedSpec, src: Path_, dst: Path_,
-                    positions: PositionTable, key_positions: PositionTable) -> None:
-    n = len(src)
-    for table, out in ((doc.positions, positions), (doc.key_positions, key_positions)):
-        for path, node in table.raw_items():
-            if path[:n] == src:
-                out.set_node(dst + path[n:], node)
+class _MergedPositions(PositionTable):
+    """Positions of a merged document: each path resolved in the file it was merged from."""
+
+    __slots__ = ("_keys", "_origins")
+
+    def __init__(self, origins: dict[Path_, tuple[LoadedSpec, Path_]], *, keys: bool) -> None:
+        super().__init__()
+        self._origins = origins
+        self._keys = keys
+
+    def _locate(self, path: Path_) -> tuple[PositionTable, Path_] | None:
+        for cut in range(len(path), -1, -1):
+            origin = self._origins.get(path[:cut])
+            if origin is not None:
+                doc, src = origin
+                return (doc.key_positions if self._keys else doc.positions), src + path[cut:]
+        return None
+
+    def get(self, path: Path_) -> NodeInfo | None:
+        found = self._locate(tuple(path))
+        return found[0].get(found[1]) if found else None
+
+    def __getitem__(self, path: Path_) -> NodeInfo:
+        info = self.get(path)
+        if info is None:
+            raise KeyError(path)
+        return info
+
+    def __contains__(self, path: object) -> bool:
+        found = self._locate(path) if isinstance(path, tuple) else None
+        return found is not None and found[1] in found[0]
+
+    def node(self, path: Path_) -> yaml.Node | None:
+        found = self._locate(tuple(path))
+        return found[0].node(found[1]) if found else None
 
 
 def _merge_into(target: dict[str, Any], incoming: dict[str, Any], src: Path_, dst: Path_, doc: LoadedSpec,
-                positions: PositionTable, key_positions: PositionTable,
-                diagnostics: list[Diagnostic]) -> None:
-    source_node = doc.positions.node(src)
-    if dst not in positions and source_node is not None:
-        positions.set_node(dst, source_node)
+                origins: dict[Path_, tuple[LoadedSpec, Path_]], diagnostics: list[Diagnostic]) -> None:
+    # `dst` already resolves (through its nearest recorded prefix) to the file it first came from
     for key, value in incoming.items():
         s, d = (*src, key), (*dst, key)
         if key not in target:
             target[key] = value
-            _copy_positions(doc, s, d, positions, key_positions)
+            origins[d] = (doc, s)
             continue
         existing = target[key]
         if isinstance(existing, dict) and isinstance(value, dict):
-            _merge_into(existing, value, s, d, doc, positions, key_positions, diagnostics)
+            _merge_into(existing, value, s, d, doc, origins, diagnostics)
         elif isinstance(existing, list) and isinstance(value, list):
             offset = len(existing)
             existing.extend(value)
             for i in range(len(value)):
-                _copy_positions(doc, (*s, i), (*d, offset + i), positions, key_positions)
+                origins[(*d, offset + i)] = (doc, (*s, i))
         elif existing != value:
-            first = positions.get(d)
+            first = _MergedPositions(origins, keys=False).get(d)
             where = f" ({first.file}:{first.line})" if first else ""
             diagnostics.append(_error(
                 "merge-conflict", f'"{key}" is set differently in two spec files{where}',
