@@ -60,6 +60,10 @@ def _service_labels(ctx: CheckContext, service: Service, path: Path_) -> Iterato
                 "use `team:` only",
                 key=True,
             )
+    yield from _no_alertname(ctx, labels, path)
+
+
+def _no_alertname(ctx: CheckContext, labels: dict[str, str], path: Path_) -> Iterator[Diagnostic]:
     if "alertname" in labels:
         yield ctx.error(
             "label-reserved",
@@ -88,13 +92,7 @@ def _alert_labels(
             (*path, "team"),
             key=True,
         )
-    if "alertname" in labels:
-        yield ctx.error(
-            "label-reserved",
-            "`alertname` is set by Prometheus from the alert's name",
-            (*path, "alertname"),
-            key=True,
-        )
+    yield from _no_alertname(ctx, labels, path)
 
 
 def _annotations(ctx: CheckContext, alert: AlertRule, path: Path_) -> Iterator[Diagnostic]:
