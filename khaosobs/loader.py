@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,17 +118,8 @@ class PositionTable:
     def __contains__(self, path: object) -> bool:
         return path in self._table()
 
-    def __len__(self) -> int:
-        return len(self._table())
-
     def node(self, path: Path_) -> yaml.Node | None:
         return self._table().get(path)
-
-    def raw_items(self) -> Iterator[tuple[Path_, yaml.Node]]:
-        yield from self._table().items()
-
-    def set_node(self, path: Path_, node: yaml.Node) -> None:
-        self._table()[path] = node
 
 
 @dataclass

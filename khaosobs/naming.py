@@ -64,6 +64,19 @@ GRAFANA_DASHBOARD_PROVIDER_PATH = "grafana/provisioning/dashboards/khaosobs.yml"
 OTEL_COLLECTOR_PATH = "otel/collector.yaml"
 
 
+def dollar_literal(value: str) -> str:
+    """Spec text for a tool that expands `$…` in its config (Grafana provisioning, the Collector):
+    `$$` keeps a `$` literal."""
+    return value.replace("$", "$$")
+
+
+def secret_indirection(ref: str, *, env: str, file: str) -> str:
+    """A secret reference in a tool's own indirection syntax; `env` and `file` hold one `{}` each,
+    e.g. env="${{env:{}}}", file="${{file:{}}}". The secret's value never appears in the output."""
+    path = file_ref_path(ref)
+    return file.format(path) if path is not None else env.format(secret_env_name(ref))
+
+
 def secret_env_name(ref: str) -> str:
     """The environment variable a deployment provides a secret in, from the spec's reference.
 

@@ -317,16 +317,12 @@ def panel_options(panel_type: str) -> dict[str, Any]:
 # --- provisioning ------------------------------------------------------------------------------
 
 
-def grafana_literal(value: str) -> str:
-    """Grafana expands `$NAME` in provisioning values; `$$` keeps a spec's `$` literal."""
-    return value.replace("$", "$$")
+grafana_literal = naming.dollar_literal  # Grafana expands `$NAME` in provisioning values
 
 
 def grafana_secret(ref: str) -> str:
-    """A secret reference as Grafana's own indirection: the value never appears in the file."""
-    if ref.startswith("file:"):
-        return "$__file{" + ref[5:] + "}"
-    return "$__env{" + naming.secret_env_name(ref) + "}"
+    """A secret reference as Grafana's own indirection."""
+    return naming.secret_indirection(ref, env="$__env{{{}}}", file="$__file{{{}}}")
 
 
 def datasources_context(spec: Spec) -> dict[str, Any]:

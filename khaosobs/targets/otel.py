@@ -31,16 +31,12 @@ NAME = "otel"
 DESCRIPTION = "OpenTelemetry Collector config: OTLP in; metrics to Prometheus, logs to Loki, traces to Tempo"
 
 
-def collector_literal(value: str) -> str:
-    """The Collector expands `${…}` and `$NAME` in every value; `$$` keeps a spec's `$` literal."""
-    return value.replace("$", "$$")
+collector_literal = naming.dollar_literal  # the Collector expands `${…}` and `$NAME` in every value
 
 
 def collector_secret(ref: str) -> str:
-    """A secret reference as the Collector's own config providers: the value never appears in the file."""
-    if ref.startswith("file:"):
-        return "${file:" + ref[5:] + "}"
-    return "${env:" + naming.secret_env_name(ref) + "}"
+    """A secret reference as the Collector's own config providers."""
+    return naming.secret_indirection(ref, env="${{env:{}}}", file="${{file:{}}}")
 
 
 def loki_otlp_endpoint(endpoint: str) -> str:
