@@ -169,6 +169,29 @@ def test_command(
 
 
 @app.command()
+def explain(
+    code: Annotated[str | None, typer.Argument(help="A diagnostic code, e.g. route-receiver",
+                                               show_default=False)] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every code (the text of docs/checks.md)")] = False,
+) -> None:
+    """What a diagnostic code means and how to fix it."""
+    from khaosobs.codes import REGISTRY, checks_document
+    from khaosobs.codes import explain as explain_code
+
+    if every:
+        _out(checks_document())
+        return
+    if code is None or code not in REGISTRY:
+        from khaosobs.diagnostics import suggest
+
+        hint = suggest(code, list(REGISTRY)) if code else None
+        _err(f"khaosobs: {'no code given' if code is None else f'unknown code {code!r}'}"
+             f"{f'; {hint}' if hint else ''}; `khaosobs explain --all` lists every code\n")
+        raise typer.Exit(EXIT_USAGE)
+    _out(explain_code(code))
+
+
+@app.command()
 def schema() -> None:
     """Print the spec's JSON Schema (for editors and check-jsonschema)."""
     from khaosobs.jsonschema_export import spec_schema_text

@@ -30,6 +30,14 @@ class Diagnostic:
     location: Location | None
     path: tuple[str | int, ...] = ()  # where in the spec document, e.g. ("services", 0, "alerts", 1, "expr")
     hint: str | None = None
+    # the name of the definition the finding refers to (a metric, a receiver), for codes declared
+    # `refers_to_definition`: salvage drops the finding when that definition was set aside
+    refers_to: str | None = None
+
+    def __post_init__(self) -> None:
+        from khaosobs.codes import require  # codes.py imports Severity from here
+
+        require(self.code, self.severity)
 
     @property
     def path_text(self) -> str:

@@ -18,15 +18,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from khaosobs.codes import code_info
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import LoadedSpec, NodeInfo, Path_, PositionTable
 from khaosobs.model import Spec
 from khaosobs.structure import data_path, model_at
 
 MAX_ROUNDS = 8
-# findings about the spec as a whole that setting a part aside can make up
-_WHOLE_SPEC_CODES = frozenset({"route-unreached", "route-default-only", "duplicate-dashboard-uid"})
-_REFERENCE_CODES = frozenset({"unknown-metric", "route-receiver", "slo-sli"})
 _PLACEHOLDER_SEVERITY = "warning"
 _SERIES_SUFFIXES = ("", "_bucket", "_sum", "_count", "_total", "_created")
 
@@ -153,9 +151,10 @@ def salvaged_findings(diagnostics: list[Diagnostic], pruner: _Pruner) -> list[Di
     series = {name + suffix for name in names for suffix in _SERIES_SUFFIXES}
     kept: list[Diagnostic] = []
     for d in diagnostics:
-        if d.code in _WHOLE_SPEC_CODES:
+        code = code_info(d.code)
+        if code.whole_spec:  # setting any part aside can make it up
             continue
-        if d.code in _REFERENCE_CODES and any(f'"{name}"' in d.message for name in series):
+        if code.refers_to_definition and d.refers_to in series:  # it refers to what was set aside
             continue
         kept.append(dataclasses.replace(d, path=pruner.to_original(d.path)))
     return kept

@@ -35,6 +35,20 @@ def run_khaosobs(*args: str | Path, cwd: Path | None = None, env: dict[str, str]
                           capture_output=True, text=True, env=full_env, timeout=timeout, check=False)
 
 
+def run_in_process(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI's app called in this process (no interpreter start-up): exit code, stdout and stderr
+    as `run_khaosobs` gives them. An exception escaping the app fails the test with its traceback."""
+    import contextlib
+
+    from typer.testing import CliRunner
+
+    from khaosobs.cli import app
+
+    with contextlib.chdir(cwd or ROOT):
+        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return subprocess.CompletedProcess(["khaosobs", *map(str, args)], result.exit_code, result.stdout, result.stderr)
+
+
 def render_spec(spec: Path | str, out: Path, *targets: str, extra: tuple[str, ...] = (),
                 cwd: Path = ROOT) -> Path:
     """`khaosobs render` through the real CLI (only `targets`, all when none); a spec inside the

@@ -84,6 +84,7 @@ def _series(ctx: CheckContext, index: SeriesIndex, text: str, path: Path_) -> It
             f'test series "{selector.name}" is not a metric the spec defines, so no rule reads it',
             path,
             suggest(selector.name, index.names()),
+            refers_to=selector.name,
         )
 
 

@@ -23,12 +23,16 @@ class CheckContext:
         return self.loaded.location(path, key=key)
 
     def error(self, code: str, message: str, path: Path_, hint: str | None = None, *,
-              key: bool = False, location: Location | None = None) -> Diagnostic:
-        return Diagnostic(code, Severity.ERROR, message, location or self.location(path, key=key), path, hint)
+              key: bool = False, location: Location | None = None, refers_to: str | None = None) -> Diagnostic:
+        """An error finding; `code` must be declared in khaosobs/codes.py (UnknownCode otherwise)."""
+        return Diagnostic(code, Severity.ERROR, message, location or self.location(path, key=key), path, hint,
+                          refers_to)
 
     def warning(self, code: str, message: str, path: Path_, hint: str | None = None, *,
-                key: bool = False, location: Location | None = None) -> Diagnostic:
-        return Diagnostic(code, Severity.WARNING, message, location or self.location(path, key=key), path, hint)
+                key: bool = False, location: Location | None = None, refers_to: str | None = None) -> Diagnostic:
+        """A warning finding; `code` must be declared in khaosobs/codes.py (UnknownCode otherwise)."""
+        return Diagnostic(code, Severity.WARNING, message, location or self.location(path, key=key), path, hint,
+                          refers_to)
 
     def services(self) -> Iterator[tuple[int, Service]]:
         yield from enumerate(self.spec.services)

@@ -10,33 +10,34 @@ from khaosobs.loader import Path_
 from khaosobs.naming import ALERT_NAME_RE, SLUG_RE
 
 
-def _unique(ctx: CheckContext, what: str, names: Iterable[tuple[str, Path_]]) -> Iterable[Diagnostic]:
+def _unique(ctx: CheckContext, code: str, what: str, names: Iterable[tuple[str, Path_]]) -> Iterable[Diagnostic]:
     first: dict[str, Path_] = {}
     for name, path in names:
         if name in first:
             where = ctx.location(first[name])
             line = f" (first on line {where.line})" if where else ""
-            yield ctx.error(f"duplicate-{what.replace(' ', '-')}", f'duplicate {what} "{name}"{line}', path,
-                            f"every {what} name must be unique")
+            yield ctx.error(code, f'duplicate {what} "{name}"{line}', path, f"every {what} name must be unique")
         else:
             first[name] = path
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     spec = ctx.spec
-    yield from _unique(ctx, "service", ((s.name, ("services", i, "name")) for i, s in ctx.services()))
+    yield from _unique(ctx, "duplicate-service", "service",
+                       ((s.name, ("services", i, "name")) for i, s in ctx.services()))
     for i, service in ctx.services():
         base: Path_ = ("services", i)
         if not SLUG_RE.fullmatch(service.name):
             yield ctx.error("service-name", f'service name "{service.name}" is not a slug', (*base, "name"),
                             "use lowercase letters, digits and dashes, starting with a letter")
-        yield from _unique(ctx, "metric",
+        yield from _unique(ctx, "duplicate-metric", "metric",
                            ((m.name, (*base, "metrics", j, "name")) for j, m in enumerate(service.metrics)))
-        yield from _unique(ctx, "alert", (
+        yield from _unique(ctx, "duplicate-alert", "alert", (
             *((a.name, (*base, "alerts", j, "name")) for j, a in enumerate(service.alerts)),
             *((a.name, (*base, "log_alerts", j, "name")) for j, a in enumerate(service.log_alerts)),
         ))
-        yield from _unique(ctx, "SLO", ((s.name, (*base, "slos", j, "name")) for j, s in enumerate(service.slos)))
+        yield from _unique(ctx, "duplicate-SLO", "SLO",
+                           ((s.name, (*base, "slos", j, "name")) for j, s in enumerate(service.slos)))
         for j, slo in enumerate(service.slos):
             if not SLUG_RE.fullmatch(slo.name):
                 yield ctx.error("slo-name", f'SLO name "{slo.name}" is not a slug', (*base, "slos", j, "name"),
@@ -50,7 +51,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                                       (*base, kind, j, "name"),
                                       "Prometheus convention: CamelCase, e.g. HighCommandLatency")
     if spec.alerting is not None:
-        yield from _unique(ctx, "receiver", ((r.name, ("alerting", "receivers", i, "name"))
+        yield from _unique(ctx, "duplicate-receiver", "receiver", ((r.name, ("alerting", "receivers", i, "name"))
                                              for i, r in enumerate(spec.alerting.receivers)))
-    yield from _unique(ctx, "dashboard title",
+    yield from _unique(ctx, "duplicate-dashboard-title", "dashboard title",
                        ((d.title, ("dashboards", i, "title")) for i, d in enumerate(spec.dashboards)))

@@ -125,6 +125,7 @@ def _references(
                 path,
                 hint,
                 location=locate(ctx, path, text, selector),
+                refers_to=selector.name,
             )
         elif series.kind == "histogram-base" and id(selector) not in quantile_sources:
             yield ctx.error(

@@ -19,4 +19,5 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for route, path in ctx.routes():
         if route.receiver is not None and route.receiver not in names:
             yield ctx.error("route-receiver", f'route receiver "{route.receiver}" is not defined', (*path, "receiver"),
-                            suggest(route.receiver, names) or "define it under alerting.receivers")
+                            suggest(route.receiver, names) or "define it under alerting.receivers",
+                            refers_to=route.receiver)

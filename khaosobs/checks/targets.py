@@ -8,15 +8,18 @@ from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.versions import ALERTMANAGER_MIN, PROMETHEUS_MIN, Version, parse_version, version_text
 
+_CODES = {"prometheus": "prometheus-version", "alertmanager": "alertmanager-version"}
+
 
 def _target(ctx: CheckContext, tool: str, text: str, minimum: Version, example: str) -> Iterable[Diagnostic]:
     path = ("targets", tool)
+    code = _CODES[tool]
     version = parse_version(text)
     if version is None:
-        yield ctx.error(f"{tool}-version", f'targets.{tool} "{text}" is not a version', path,
+        yield ctx.error(code, f'targets.{tool} "{text}" is not a version', path,
                         f"write the version like {example}")
     elif version < minimum:
-        yield ctx.error(f"{tool}-version",
+        yield ctx.error(code,
                         f"khaosobs renders for {tool.capitalize()} {version_text(minimum)} or newer, not {text}",
                         path, f'upgrade {tool.capitalize()} and write "{version_text(minimum)}" or newer')
 

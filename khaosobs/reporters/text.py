@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from khaosobs.codes import code_info
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import SourceFile
 
@@ -22,7 +23,7 @@ def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str
         source = sources.get(loc.file) if loc else None
         if loc is not None and source is not None:
             text = source.line(loc.line)
-            if text and d.code.startswith("secret-") and d.code != "secret-ref":
+            if text and code_info(d.code).sensitive_text:
                 text = _mask(text, loc.column - 1, loc.length)
             if text:
                 shown = text if len(text) <= 200 else text[:200] + "…"
