@@ -162,8 +162,8 @@ _DECLARED: tuple[Code, ...] = (
     _error("promql-syntax", "A PromQL expression does not parse.", "Fix the expression at the position shown."),
     _error("promql-version", "An expression uses a PromQL feature newer than `targets.prometheus`.",
            "Raise `targets.prometheus` or avoid the feature."),
-    _error("promql-result-type", "An expression's result is not an instant vector where one is needed "
-           "(an alert, a recording rule).", "Wrap a range vector in a function such as rate()."),
+    _error("promql-result-type", "A rule's expression (an alert, a recording rule) returns a string, not a vector "
+           "or a number.", "Write an expression that returns a vector, e.g. `up == 0`."),
     _error("unknown-metric", "An expression reads a metric the spec does not define.",
            "Define the metric, record it, or list it in `external_metrics`.", refers_to_definition=True),
     _error("rate-over-gauge", "rate()/increase() is applied to a gauge: it only makes sense on a counter.",

@@ -123,6 +123,63 @@ def test_generated_case(name: str, tmp_path: Path, snapshot: object) -> None:
     assert result.stdout == snapshot
 
 
+# --- findings about the files themselves (no line to point at, or more than one file) -----------
+
+
+def _merge_conflict(folder: Path) -> str:
+    (folder / "merge-conflict").mkdir()
+    (folder / "merge-conflict" / "a.yaml").write_text("version: 1\nproject: demo\n", encoding="utf-8")
+    (folder / "merge-conflict" / "b.yaml").write_text("version: 1\nproject: other\n", encoding="utf-8")
+    return "merge-conflict"
+
+
+def _too_large(folder: Path) -> str:
+    from khaosobs.limits import MAX_FILE_BYTES
+
+    with (folder / "too-large.yaml").open("wb") as sparse:  # never read: refused on its size
+        sparse.truncate(MAX_FILE_BYTES + 1)
+    return "too-large.yaml"
+
+
+FILE_CASES: dict[str, tuple[Callable[[Path], str], str]] = {
+    "missing": (lambda folder: "no-such-spec.yaml", r"^error\[file-missing\]: no such file or folder: no-such-spec"),
+    "empty-folder": (lambda folder: (folder / "empty").mkdir() or "empty",
+                     r"^error\[file-missing\]: folder empty holds no \*\.yaml"),
+    # reading /proc/self/mem at offset 0 fails with EIO: an unreadable file even for root
+    "unreadable": (lambda folder: "/proc/self/mem", r"^error\[file-unreadable\]: cannot read \S*proc/self/mem: "),
+    "too-large": (_too_large, r"^too-large\.yaml:1:1: error\[file-too-large\]: spec file is 67108865 bytes"),
+    "merge-conflict": (_merge_conflict,
+                       r"^merge-conflict/b\.yaml:2:10: error\[merge-conflict\]: \"project\" is set differently"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILE_CASES))
+def test_file_case(name: str, tmp_path: Path) -> None:
+    make, expected = FILE_CASES[name]
+    result = run_in_process("validate", make(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(expected, result.stdout, re.MULTILINE), result.stdout
+
+
+def test_every_registered_code_has_a_case(tmp_path: Path) -> None:
+    """Every code of khaosobs/codes.py is emitted by some case above: none is dead or untested."""
+    from khaosobs.codes import REGISTRY
+
+    outputs = [run_in_process("validate", case.relative_to(ROOT)).stdout for case in CASES]
+    for name, (write, _line, _code) in GENERATED.items():
+        if name not in IN_A_PROCESS:
+            write(tmp_path / f"{name}.yaml")
+            outputs.append(run_in_process("validate", f"{name}.yaml", cwd=tmp_path).stdout)
+    for name, (make, _expected) in FILE_CASES.items():
+        (tmp_path / name).mkdir()
+        outputs.append(run_in_process("validate", make(tmp_path / name), cwd=tmp_path / name).stdout)
+    emitted = set(re.findall(r"(?:error|warning)\[([A-Za-z0-9-]+)\]", "".join(outputs)))
+    emitted.add("promql-syntax")  # also the deep-PromQL case, which runs in its own process
+    assert not emitted - set(REGISTRY), "emitted but not registered"
+    unexercised = sorted(set(REGISTRY) - emitted)
+    assert not unexercised, f"registered codes without a case in tests/invalid: {unexercised}"
+
+
 @pytest.mark.parametrize("case", ["promql-syntax", "yaml-duplicate-key"])
 def test_the_real_process_reports_as_in_process(case: str) -> None:
     """Exit code and streams of the real `python -m khaosobs validate` are those the corpus checks."""

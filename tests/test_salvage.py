@@ -85,6 +85,24 @@ def test_what_was_set_aside_makes_up_no_finding(tmp_path: Path) -> None:
     assert "route-unreached" not in codes and "route-default-only" not in codes
 
 
+def test_an_alert_test_series_of_a_set_aside_metric_is_not_unknown(tmp_path: Path) -> None:
+    # a metric with a misspelt type is set aside; the alert test feeding its series must not be told
+    # that no rule reads it (the code declares refers_to_definition: salvage drops it)
+    tested = SPEC.replace(
+        "        summary: no requests\n",
+        "        summary: no requests\n        tests:\n          - name: stalls\n            series:\n"
+        "              - {series: http_requests_total, values: '0x20'}\n"
+        "            expect: [{at: 10m, firing: true}]\n",
+    )
+    assert tested != SPEC
+    codes = [code for _, code, _ in findings(tmp_path, tested)]
+    assert "alert-test-series" not in codes
+    assert codes.count("invalid-value") == 3  # the misspelt type is still reported
+    # and with the metric misspelt instead, the warning is real and still given
+    undefined = tested.replace("series: http_requests_total,", "series: http_request_total,")
+    assert "alert-test-series" in [code for _, code, _ in findings(tmp_path, undefined)]
+
+
 def test_an_unrecoverable_structure_still_reports_cleanly(tmp_path: Path) -> None:
     found = findings(tmp_path, "version: 1\nproject: [demo]\nservices: {}\n")
     assert [(line, code) for line, code, _ in found] == [(2, "wrong-type"), (3, "wrong-type")]
