@@ -127,7 +127,7 @@ _DECLARED: tuple[Code, ...] = (
            "Give one of them an explicit, different `uid`.", whole_spec=True),
     # --- metrics: names, labels, buckets (checks/naming_rules.py) ------------------------------
     _error("metric-name", "A metric name is not a valid Prometheus metric name, or starts with the reserved `__`.",
-           "Use [a-zA-Z_:][a-zA-Z0-9_:]*, without a leading `__`."),
+           "Use letters, digits, `_` and `:`, not starting with a digit nor with `__`."),
     _warning("metric-suffix", "A metric's name ends in a suffix that contradicts its type (_total on a "
              "non-counter) or that Prometheus adds itself (_bucket, _count… on a histogram or summary).",
              "Rename the metric or fix its type."),
@@ -137,7 +137,8 @@ _DECLARED: tuple[Code, ...] = (
     _error("record-name", "A recording rule's name is not a valid metric name or is a declared metric's "
            "name; a warning when it does not follow the level:metric:operations convention.",
            "Name it like `level:metric:operations`.", also_warning=True),
-    _error("label-name", "A label name is not a valid Prometheus label name.", "Use [a-zA-Z_][a-zA-Z0-9_]*."),
+    _error("label-name", "A label name is not a valid Prometheus label name.",
+           "Use letters, digits and `_`, not starting with a digit."),
     _error("label-duplicate", "A metric lists the same label twice.", "List each label once."),
     _error("label-reserved", "A label is reserved (starts with `__`, `le` on a histogram, `quantile` on a summary); "
            "a warning for `le`/`quantile` on other types, where it is easily confused.", "Rename the label.",
@@ -149,7 +150,8 @@ _DECLARED: tuple[Code, ...] = (
     _error("label-override", "Alert labels override a label the spec sets through a field (severity, service, team); "
            "a warning when `team` is given as a label instead of the service's `team:` field.",
            "Use the field (e.g. `severity:`) instead of `labels:`.", also_warning=True),
-    _error("annotation-name", "An annotation name is not a valid label name.", "Use [a-zA-Z_][a-zA-Z0-9_]*."),
+    _error("annotation-name", "An annotation name is not a valid label name.",
+           "Use letters, digits and `_`, not starting with a digit."),
     _error("annotation-override", "An extra annotation repeats a field the alert already has (summary, description, "
            "runbook_url).", "Use the field, not `annotations:`."),
     _error("severity-label", "A `severity` label contradicts `severity:`, or a service sets it for all its "

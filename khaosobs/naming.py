@@ -6,9 +6,11 @@ import hashlib
 import re
 import unicodedata
 
+# kept importable from here for code written before khaosobs/domain/ (the rule itself lives there)
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE as LABEL_NAME_RE
+from khaosobs.domain.prometheus_names import METRIC_NAME_RE as METRIC_NAME_RE
+
 SLUG_RE = re.compile(r"[a-z][a-z0-9-]*")
-METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 ALERT_NAME_RE = re.compile(r"[A-Z][A-Za-z0-9]*")
 UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
 MAX_UID = 40

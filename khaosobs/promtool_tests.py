@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from khaosobs.diagnostics import Location
+from khaosobs.domain.durations import duration_ms
 from khaosobs.loader import LoadedSpec
 from khaosobs.model import Spec
 from khaosobs.render import render_outputs
@@ -33,9 +34,6 @@ _FAILURE = re.compile(
     r"[ \t]*exp: (?P<exp>.*)\n[ \t]*got: (?P<got>.*)$",
     re.MULTILINE,
 )
-_DURATION_PART = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
-_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000,
-            "y": 31_536_000_000}
 
 
 class PromtoolMissing(Exception):
@@ -105,14 +103,6 @@ class AlertTestRun:
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.results)
-
-
-def duration_ms(text: str) -> int | None:
-    """A Prometheus duration (`1h30m`, `90s`, `1d`) in milliseconds; None if it is not one."""
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        return None
-    return sum(int(n) * _UNIT_MS[u] for n, u in parts)
 
 
 def _go_unquote(quoted: str) -> str:

@@ -18,20 +18,21 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from khaosobs.alerts import AlertInfo, all_alerts
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_PATTERN
+from khaosobs.domain.routes import ROUTE_ROOT
 from khaosobs.loader import Path_
 from khaosobs.model import Alerting, Route, Spec
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
-ROOT_PATH: Path_ = ("alerting", "route")
+ROOT_PATH: Path_ = ROUTE_ROOT
 # the one receiver of a spec that only sets telemetry.metrics.alertmanager_webhook
 DEFAULT_RECEIVER = "default"
 MATCHER_HINT = 'write matchers as name="value", name!="value", name=~"regex" or name!~"regex" (RE2, anchored)'
 
 # Alertmanager's classic matcher syntax (pkg/labels/parse.go). Go's `\s` is [\t\n\f\r ] and its `$`
 # is the end of the text; `=~` comes before `=` so that `a=~b` is a regex matcher.
-_MATCHER_RE = re.compile(r"\A[\t\n\f\r ]*([a-zA-Z_:][a-zA-Z0-9_:]*)[\t\n\f\r ]*(=~|=|!=|!~)"
+_MATCHER_RE = re.compile(rf"\A[\t\n\f\r ]*({METRIC_NAME_PATTERN})[\t\n\f\r ]*(=~|=|!=|!~)"
                          r"[\t\n\f\r ]*(.*?)[\t\n\f\r ]*\Z", re.DOTALL)
-LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")  # what match/match_re keys and group_by accept
 
 
 class MatcherError(ValueError):

@@ -13,8 +13,8 @@ import yaml
 
 from khaosobs.checks._promql import analyse
 from khaosobs.checks.alert_tests import VALUE_ITEM_RE
-from khaosobs.checks.durations import duration_ms
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.durations import duration_ms
 from khaosobs.pipeline import validate_paths
 from khaosobs.versions import parse_version, version_text
 from tests.conftest import ROOT, run_khaosobs

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from khaosobs.promtool_tests import AlertTestRun, duration_ms, format_report, run_promtool
+from khaosobs.domain.durations import duration_ms
+from khaosobs.promtool_tests import AlertTestRun, format_report, run_promtool
 from tests.conftest import EXAMPLE_SPECS, SPECS, run_khaosobs
 from tests.rules_helpers import ids, promtool, render, rendered_example, spec_arg, yielded
 

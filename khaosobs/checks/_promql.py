@@ -17,6 +17,7 @@ from typing import Any
 
 import promql_parser
 
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_RE
 from khaosobs.promql import PromQLError, outside_strings, parse_promql
 
 # Functions and aggregators the parser knows that Prometheus 2.42 does not: the first release
@@ -53,8 +54,6 @@ _GROUPING_AGGREGATIONS = frozenset(
     {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "quantile"}
 )
 
-_METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +91,6 @@ class Analysis:
     removed: tuple[tuple[str, tuple[int, int], str], ...] = ()  # (what, gone since, hint)
 
 
-_IDENT_RE = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 _NUMERIC_RANGE_RE = re.compile(
     r"\[\s*[0-9.]+\s*[\]:]|:\s*[0-9.]+\s*\]|\boffset\s+-?\s*[0-9.]+(?![0-9a-zA-Z.])"
 )
@@ -114,7 +112,7 @@ def name_offsets(text: str) -> dict[str, list[int]]:
                 i += 1
             continue
         elif depth == 0:
-            match = _IDENT_RE.match(blank, i)
+            match = METRIC_NAME_RE.match(blank, i)
             if match:
                 found.setdefault(match.group(), []).append(i)
                 i = match.end()
@@ -294,7 +292,7 @@ class _Walker:
                     regex_name = True
                 continue
             labels.append(m.name)
-            if not _LABEL_NAME_RE.fullmatch(m.name):
+            if not LABEL_NAME_RE.fullmatch(m.name):
                 self.compat.append(
                     (
                         f'label name "{m.name}"',
@@ -310,7 +308,7 @@ class _Walker:
                     "write two selectors joined by the `or` operator",
                 )
             )
-        if name is not None and not _METRIC_NAME_RE.fullmatch(name):
+        if name is not None and not METRIC_NAME_RE.fullmatch(name):
             self.compat.append(
                 (
                     f'metric name "{name}"',

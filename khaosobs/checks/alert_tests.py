@@ -11,9 +11,9 @@ from khaosobs.checks._series import SeriesIndex, series_index
 from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, suggest
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE
 from khaosobs.loader import Path_
 from khaosobs.model import AlertTest
-from khaosobs.naming import LABEL_NAME_RE
 from khaosobs.promql import outside_strings
 
 _NUMBER = r"(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[iI][nN][fF]|[nN][aA][nN])"

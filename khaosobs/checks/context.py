@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from khaosobs.diagnostics import Diagnostic, Location, Severity
+from khaosobs.domain.routes import ROUTE_ROOT
 from khaosobs.loader import LoadedSpec, Path_
 from khaosobs.model import Metric, Route, Service, Spec
-
-ROUTE_ROOT: Path_ = ("alerting", "route")
 
 
 @dataclass

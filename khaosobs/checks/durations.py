@@ -9,22 +9,8 @@ from collections.abc import Iterable, Iterator
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.durations import GRAFANA_REFRESH_RE, duration_ms
 from khaosobs.loader import Path_
-
-# Prometheus common/model.ParseDuration
-DURATION_RE = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
-_UNIT_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1)
-GRAFANA_REFRESH_RE = re.compile(r"\d+(?:ms|s|m|h|d|w|M|y)")
-
-
-def duration_ms(text: str) -> int | None:
-    """Milliseconds of a Prometheus duration, or None when it is not one."""
-    if text == "0":
-        return 0
-    match = DURATION_RE.fullmatch(text)
-    if not text or match is None:
-        return None
-    return sum(int(v) * unit for v, unit in zip(match.groups(), _UNIT_MS, strict=True) if v)
 
 
 def _hint(text: str) -> str:

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Iterator
 from khaosobs.checks.context import CheckContext
 from khaosobs.checks.naming_rules import label_keys
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.annotations import ANNOTATION_FIELDS
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE
 from khaosobs.loader import Path_
 from khaosobs.model import Alert, AlertRule, LogAlert, Service
-from khaosobs.naming import LABEL_NAME_RE
 
 # Annotations khaosobs writes from the alert's own fields.
-FIELD_ANNOTATIONS = ("summary", "description", "runbook_url")
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
@@ -105,7 +105,7 @@ def _annotations(ctx: CheckContext, alert: AlertRule, path: Path_) -> Iterator[D
                 "letters, digits and _, not starting with a digit",
                 key=True,
             )
-        elif key in FIELD_ANNOTATIONS:
+        elif key in ANNOTATION_FIELDS:
             yield ctx.error(
                 "annotation-override",
                 f'annotation "{key}" is set by the alert\'s `{key}:` field',

@@ -15,6 +15,8 @@ from functools import lru_cache
 from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.durations import is_duration
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE
 from khaosobs.loader import Path_
 
 RANGE_FUNCTIONS = (
@@ -37,8 +39,6 @@ RANGE_FUNCTIONS = (
 _RANGE_FUNCTION_RE = re.compile(r"\b(?:" + "|".join(RANGE_FUNCTIONS) + r")\s*\(")
 _RANGE_RE = re.compile(r"\[([^\]]*)\]")
 _GRAFANA_VARIABLE_RE = re.compile(r"\$(?:\w+|\{\w+(?::\w+)?\})")
-_DURATION_RE = re.compile(r"(?:\d+(?:ms|[smhdwy]))+")
-_LABEL_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _MATCHER_RE = re.compile(r"\s*([^\s=!~,]*)\s*(=~|!~|!=|=)?\s*")
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 EXAMPLE = 'sum(count_over_time({service="api"} |= "ERROR" [5m])) > 10'
@@ -135,7 +135,7 @@ def _selector(
         assert match is not None  # the pattern matches the empty string
         name, op = match.group(1), match.group(2)
         name_at = match.start(1)
-        if not name or not _LABEL_RE.fullmatch(name):
+        if not name or not LABEL_NAME_RE.fullmatch(name):
             problems.append(
                 Problem(
                     "logql-selector",
@@ -259,7 +259,7 @@ def analyse_logql(text: str, grafana: bool = False) -> LogQL:
         inner = match.group(1).strip()
         if ":" in inner:
             inner = inner.split(":", 1)[0].strip()
-        if not _DURATION_RE.fullmatch(inner) and not (grafana and _GRAFANA_VARIABLE_RE.fullmatch(inner)):
+        if not is_duration(inner) and not (grafana and _GRAFANA_VARIABLE_RE.fullmatch(inner)):
             problems.append(
                 Problem(
                     "logql-range",

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_RE
 from khaosobs.loader import Path_
 from khaosobs.model import Metric
-from khaosobs.naming import LABEL_NAME_RE, METRIC_NAME_RE
 
 # Non-base units (Prometheus naming best practices): the base unit to use instead.
 NON_BASE_UNITS = {

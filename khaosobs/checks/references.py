@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, suggest
+from khaosobs.domain.routes import ROUTE_ROOT
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
@@ -14,7 +15,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         return
     names = [r.name for r in alerting.receivers]
     if alerting.route.receiver is None:
-        yield ctx.error("route-receiver", "the top-level route needs a receiver", ("alerting", "route"),
+        yield ctx.error("route-receiver", "the top-level route needs a receiver", ROUTE_ROOT,
                         "every alert that no child route matches goes to this receiver")
     for route, path in ctx.routes():
         if route.receiver is not None and route.receiver not in names:

@@ -11,8 +11,8 @@ from khaosobs.alerts import slo_tiers
 from khaosobs.checks._promql import analyse
 from khaosobs.checks._series import SeriesIndex, series_index
 from khaosobs.checks.context import CheckContext
-from khaosobs.checks.durations import duration_ms
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.durations import duration_ms
 from khaosobs.loader import Path_
 from khaosobs.model import SLO
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from khaosobs.domain.annotations import ANNOTATION_FIELDS
 from khaosobs.model import Alert, LogAlert
 
 Rule = dict[str, Any]
-STANDARD_ANNOTATIONS = ("summary", "description", "runbook_url")
 
 
 def recording_rule(record: str, expr: str, labels: dict[str, str]) -> Rule:
@@ -27,7 +27,7 @@ def alert_rule(name: str, expr: str, for_: str | None, labels: dict[str, str],
 
 def alert_annotations(alert: Alert | LogAlert) -> dict[str, str]:
     """summary, description, runbook_url (those set), then the extra annotations, all verbatim."""
-    annotations = {key: value for key in STANDARD_ANNOTATIONS if (value := getattr(alert, key)) is not None}
+    annotations = {key: value for key in ANNOTATION_FIELDS if (value := getattr(alert, key)) is not None}
     for key, value in alert.annotations.items():
         annotations.setdefault(key, value)  # an explicit field wins over an extra of the same name
     return annotations
