@@ -23,7 +23,11 @@ if os.environ.get("CI"):
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
-SHARED = ROOT.parent / "shared"
+# everything the tests read lives in the repository (a clean clone alone passes): the oracles
+# (published schemas and CRDs) and the real-world corpus, each with its licence or README
+DATA = ROOT / "tests" / "data"
+ORACLES = DATA / "oracles"
+REALWORLD = DATA / "realworld"
 EXAMPLE_SPECS = sorted(SPECS.glob("*.yaml"))
 
 

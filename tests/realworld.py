@@ -1,4 +1,4 @@
-"""The real-world corpus (../shared/realworld/awesome-prometheus-alerts) as ONE khaosobs spec.
+"""The real-world corpus (tests/data/realworld/awesome-prometheus-alerts) as ONE khaosobs spec.
 
 Each rule file becomes a service named after its path (`ssl/tls/ribbybibby-ssl-exporter.yml` ->
 `ssl-tls-ribbybibby-ssl-exporter`), each rule an alert carrying the rule's name, expr, for,
@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 
 from khaosobs.naming import slugify
-from tests.conftest import SHARED
+from tests.conftest import REALWORLD
 
-CORPUS = SHARED / "realworld" / "awesome-prometheus-alerts"
-METRICS = SHARED / "realworld" / "awesome-prometheus-alerts.metrics.txt"
+CORPUS = REALWORLD / "awesome-prometheus-alerts"
+METRICS = REALWORLD / "awesome-prometheus-alerts.metrics.txt"
 
 
 @dataclass(frozen=True)

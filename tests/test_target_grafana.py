@@ -1,5 +1,5 @@
 """Grafana target: every dashboard validates against Grafana's own published JSON Schemas (the
-oracle in shared/oracles/grafana-jsonschema) and the rules those schemas do not encode; the
+oracle in tests/data/oracles/grafana-jsonschema) and the rules those schemas do not encode; the
 provisioning file defines exactly the datasources the panels refer to; output is canonical JSON.
 """
 
@@ -22,9 +22,9 @@ from khaosobs import naming
 from khaosobs.model import Metric, Panel, Spec
 from khaosobs.pipeline import validate_paths
 from khaosobs.targets import _units, grafana
-from tests.conftest import EXAMPLE_SPECS, ROOT, SHARED, render_spec, rendered_once, run_khaosobs
+from tests.conftest import EXAMPLE_SPECS, ORACLES, ROOT, render_spec, rendered_once, run_khaosobs
 
-ORACLE = SHARED / "oracles/grafana-jsonschema"
+ORACLE = ORACLES / "grafana-jsonschema"
 LAYOUT_SPEC = ROOT / "tests/specs/grafana-layout.yaml"
 SPECS_UNDER_TEST = [*EXAMPLE_SPECS, LAYOUT_SPEC]
 DATASOURCES = "grafana/provisioning/datasources/khaosobs.yml"
