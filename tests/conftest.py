@@ -32,8 +32,12 @@ EXAMPLE_SPECS = sorted(SPECS.glob("*.yaml"))
 
 
 def run_khaosobs(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run `python -m khaosobs` for real: exit codes and output exactly as a user sees them."""
+                 timeout: float = 120, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the CLI: exit code, stdout and stderr as a user sees them. In this process (the app
+    itself, without an interpreter start-up) unless the test needs a real one: `process=True` (exit
+    code 3 from `main`, timings, guards of the process itself) or an `env` (PATH, PYTHONHASHSEED)."""
+    if env is None and not process:
+        return run_in_process(*args, cwd=cwd)
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "khaosobs", *map(str, args)], cwd=cwd or ROOT,
                           capture_output=True, text=True, env=full_env, timeout=timeout, check=False)

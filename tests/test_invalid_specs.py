@@ -113,12 +113,22 @@ GENERATED: dict[str, tuple[Callable[[Path], None], int, str]] = {
 IN_A_PROCESS = {"deep-promql"}
 
 
+@pytest.fixture(scope="module")
+def generated_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    folder = tmp_path_factory.mktemp("generated")
+    found = {}
+    for name, (write, _line, _code) in GENERATED.items():
+        write(folder / f"{name}.yaml")
+        found[name] = run_khaosobs("validate", f"{name}.yaml", cwd=folder, process=name in IN_A_PROCESS)
+        (folder / f"{name}.yaml").unlink()  # the 30 MB one
+    return found
+
+
 @pytest.mark.parametrize("name", sorted(GENERATED))
-def test_generated_case(name: str, tmp_path: Path, snapshot: object) -> None:
-    write, line, code = GENERATED[name]
-    write(tmp_path / f"{name}.yaml")
-    run = run_khaosobs if name in IN_A_PROCESS else run_in_process
-    result = run("validate", f"{name}.yaml", cwd=tmp_path)
+def test_generated_case(name: str, generated_reports: dict[str, subprocess.CompletedProcess[str]],
+                        snapshot: object) -> None:
+    _write, line, code = GENERATED[name]
+    result = generated_reports[name]
     assert_refused(result, f"{name}.yaml", line, code)
     assert result.stdout == snapshot
 
@@ -153,28 +163,33 @@ FILE_CASES: dict[str, tuple[Callable[[Path], str], str]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def file_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    found = {}
+    for name, (make, _expected) in FILE_CASES.items():
+        folder = tmp_path_factory.mktemp(name)
+        found[name] = run_in_process("validate", make(folder), cwd=folder)
+    return found
+
+
 @pytest.mark.parametrize("name", sorted(FILE_CASES))
-def test_file_case(name: str, tmp_path: Path) -> None:
-    make, expected = FILE_CASES[name]
-    result = run_in_process("validate", make(tmp_path), cwd=tmp_path)
+def test_file_case(name: str, file_reports: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    _make, expected = FILE_CASES[name]
+    result = file_reports[name]
     assert result.returncode == 1, result.stdout + result.stderr
     assert re.search(expected, result.stdout, re.MULTILINE), result.stdout
 
 
-def test_every_registered_code_has_a_case(tmp_path: Path) -> None:
+def test_every_registered_code_has_a_case(
+    reports: dict[str, subprocess.CompletedProcess[str]],
+    generated_reports: dict[str, subprocess.CompletedProcess[str]],
+    file_reports: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
     """Every code of khaosobs/codes.py is emitted by some case above: none is dead or untested."""
     from khaosobs.codes import REGISTRY
 
-    outputs = [run_in_process("validate", case.relative_to(ROOT)).stdout for case in CASES]
-    for name, (write, _line, _code) in GENERATED.items():
-        if name not in IN_A_PROCESS:
-            write(tmp_path / f"{name}.yaml")
-            outputs.append(run_in_process("validate", f"{name}.yaml", cwd=tmp_path).stdout)
-    for name, (make, _expected) in FILE_CASES.items():
-        (tmp_path / name).mkdir()
-        outputs.append(run_in_process("validate", make(tmp_path / name), cwd=tmp_path / name).stdout)
+    outputs = [r.stdout for found in (reports, generated_reports, file_reports) for r in found.values()]
     emitted = set(re.findall(r"(?:error|warning)\[([A-Za-z0-9-]+)\]", "".join(outputs)))
-    emitted.add("promql-syntax")  # also the deep-PromQL case, which runs in its own process
     assert not emitted - set(REGISTRY), "emitted but not registered"
     unexercised = sorted(set(REGISTRY) - emitted)
     assert not unexercised, f"registered codes without a case in tests/invalid: {unexercised}"
@@ -184,7 +199,7 @@ def test_every_registered_code_has_a_case(tmp_path: Path) -> None:
 def test_the_real_process_reports_as_in_process(case: str) -> None:
     """Exit code and streams of the real `python -m khaosobs validate` are those the corpus checks."""
     shown = (INVALID / f"{case}.yaml").relative_to(ROOT)
-    real, in_process = run_khaosobs("validate", shown), run_in_process("validate", shown)
+    real, in_process = run_khaosobs("validate", shown, process=True), run_in_process("validate", shown)
     assert (real.returncode, real.stdout, real.stderr) == (1, in_process.stdout, "")
     assert in_process.returncode == 1 and in_process.stderr == ""
 
@@ -192,7 +207,7 @@ def test_the_real_process_reports_as_in_process(case: str) -> None:
 def test_yaml_bomb_is_refused_fast() -> None:
     bomb = INVALID / "yaml-bomb.yaml"
     start = time.perf_counter()
-    result = run_khaosobs("validate", bomb.relative_to(ROOT))
+    result = run_khaosobs("validate", bomb.relative_to(ROOT), process=True)
     elapsed = time.perf_counter() - start
     assert result.returncode == 1
     assert "yaml-alias-bomb" in result.stdout

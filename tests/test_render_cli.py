@@ -152,7 +152,7 @@ def test_a_broken_override_template_is_a_bug_exit_not_a_traceback(tmp_path: Path
     overrides.mkdir()
     (overrides / "_header.yml.j2").write_text("key: [unclosed\n", encoding="utf-8")
     out = tmp_path / "out"
-    result = run_khaosobs("render", EXAMPLE, "-o", out, "--templates", overrides)
+    result = run_khaosobs("render", EXAMPLE, "-o", out, "--templates", overrides, process=True)
     assert result.returncode == 3
     assert "Traceback" not in result.stderr and "does not parse as yaml" in result.stderr
     assert not out.exists()

@@ -172,7 +172,7 @@ def _cli_inputs() -> list[bytes]:
 @pytest.mark.parametrize("number", range(4))
 def test_cli_exits_0_or_1(number: int, tmp_path: Path) -> None:
     (tmp_path / "spec.yaml").write_bytes(_cli_inputs()[number])
-    result = run_khaosobs("validate", "spec.yaml", cwd=tmp_path)
+    result = run_khaosobs("validate", "spec.yaml", cwd=tmp_path, process=True)
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     if number == 3:
