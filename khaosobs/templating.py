@@ -19,10 +19,14 @@ class RenderBug(Exception):
 
 
 def builtin_templates() -> Path:
-    packaged = Path(__file__).parent / "templates"  # inside the wheel
+    # found from the package's root, not this module's folder: the module may move within the package
+    import khaosobs
+
+    package = Path(khaosobs.__file__).parent
+    packaged = package / "templates"  # inside the wheel
     if packaged.is_dir():
         return packaged
-    return Path(__file__).parent.parent / "templates"  # source checkout / editable install
+    return package.parent / "templates"  # source checkout / editable install
 
 
 def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
