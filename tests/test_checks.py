@@ -395,3 +395,19 @@ def test_parse_version() -> None:
     assert parse_version("0.28.1") == (0, 28, 1)
     assert parse_version("banana") is None and parse_version("2.42-rc") is None
     assert version_text((0, 28, 0)) == "0.28" and version_text((0, 28, 1)) == "0.28.1"
+
+
+def test_no_check_imports_another_check() -> None:
+    """Checks share helpers through khaosobs/domain/ or checks/_*.py modules, never through each other."""
+    import ast
+
+    from khaosobs.checks import check_modules
+
+    checks = set(check_modules())
+    for name in sorted(checks):
+        source = (ROOT / "khaosobs" / "checks" / f"{name}.py").read_text(encoding="utf-8")
+        imported = {node.module for node in ast.walk(ast.parse(source))
+                    if isinstance(node, ast.ImportFrom) and node.module}
+        others = {m for m in imported if m.startswith("khaosobs.checks.") and m.rsplit(".", 1)[1] in checks}
+        assert not others, f"checks/{name}.py imports the checks {sorted(others)}"
+    assert "promql" in checks and "logql" in checks

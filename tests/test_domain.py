@@ -23,11 +23,12 @@ RULES: dict[str, tuple[str, re.Pattern[str]]] = {
     "duration grammar": (DURATIONS, re.compile(r"\(\?:\(\\d\+\)y\)|ms\|y\|w\|d|\(\?:ms\|\[smhdwy\]\)")),
     "annotation fields": ("domain/annotations.py",
                           re.compile(r"""["']summary["'],\s*["']description["'],\s*["']runbook_url["']""")),
+    "secret reference syntax": ("domain/secret_refs.py", re.compile(r"vault://\[\^")),
     "route root path": ("domain/routes.py", re.compile(r"""\(\s*["']alerting["'],\s*["']route["']\s*\)""")),
 }
 
 # the same characters for another concept: an environment variable's name in `env:NAME`
-OTHER_CONCEPTS = {("label name syntax", "checks/secrets.py")}
+OTHER_CONCEPTS = {("label name syntax", "domain/secret_refs.py")}
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))

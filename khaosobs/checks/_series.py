@@ -9,10 +9,12 @@ prometheus_client as `x_total`, so both are accepted). Built once per check run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from khaosobs.checks.context import CheckContext
 from khaosobs.loader import Path_
+
+if TYPE_CHECKING:
+    from khaosobs.checks.context import CheckContext
 
 Kind = Literal[
     "counter",
@@ -105,9 +107,5 @@ class SeriesIndex:
 
 
 def series_index(ctx: CheckContext) -> SeriesIndex:
-    """One index per check run, shared by the checks that need it."""
-    found = ctx.options.get("_series_index")
-    if not isinstance(found, SeriesIndex):
-        found = SeriesIndex(ctx)
-        ctx.options["_series_index"] = found
-    return found
+    """One index per check run, shared by the checks that need it (cached on the context)."""
+    return ctx.series_index

@@ -1,12 +1,17 @@
-"""Helpers shared by checks: exact columns inside a scalar, and every string of the document."""
+"""Helpers shared by checks (no check imports another): exact columns inside a scalar, every string
+of the document, the keys of a `labels:` mapping."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from khaosobs.diagnostics import Location
+from khaosobs.diagnostics import Diagnostic, Location
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE
 from khaosobs.loader import LoadedSpec, Path_
+
+if TYPE_CHECKING:
+    from khaosobs.checks.context import CheckContext
 
 
 def walk_strings(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
@@ -84,3 +89,23 @@ def span_location(loaded: LoadedSpec, path: Path_, value: str, start: int, lengt
     info = loaded.positions.get(tuple(path))
     assert info is not None
     return Location(info.file, line, column, max(1, shown))
+
+
+def label_keys(ctx: CheckContext, labels: dict[str, str], path: Path_) -> Iterator[Diagnostic]:
+    """Keys of a `labels:` mapping: valid label names, none reserved."""
+    for key in labels:
+        if not LABEL_NAME_RE.fullmatch(key):
+            yield ctx.error(
+                "label-name",
+                f'"{key}" is not a valid label name',
+                (*path, key),
+                "letters, digits and _, not starting with a digit",
+                key=True,
+            )
+        elif key.startswith("__"):
+            yield ctx.error(
+                "label-reserved",
+                f'label names starting with "__" are reserved for Prometheus: "{key}"',
+                (*path, key),
+                key=True,
+            )

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from khaosobs.checks.context import CheckContext
-from khaosobs.checks.secrets import REFERENCE_RE
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
+from khaosobs.domain.secret_refs import SECRET_REFERENCE_RE
 from khaosobs.loader import Path_
 from khaosobs.model import Receiver, Route
 from khaosobs.naming import file_ref_path
@@ -52,7 +52,7 @@ def _discord(ctx: CheckContext, receiver: Receiver, path: Path_,
         yield ctx.error("alertmanager-secret", f'Alertmanager does not read environment variables: "{ref}" '
                         "cannot hold the Discord webhook URL", where, _FILE_HINT)
         return
-    if not REFERENCE_RE.fullmatch(ref):
+    if not SECRET_REFERENCE_RE.fullmatch(ref):
         return  # not a reference at all: checks/secrets.py reports it
     file_path = file_ref_path(ref)
     if file_path is None:

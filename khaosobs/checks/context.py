@@ -1,22 +1,51 @@
-"""What every check sees: the validated model, the loaded document and shared indexes."""
+"""What every check sees: the validated model, the loaded document, the spec's alerts and
+expressions with their paths (so no check walks the spec by hand), and typed shared indexes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, Literal
 
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.domain.routes import ROUTE_ROOT
 from khaosobs.loader import LoadedSpec, Path_
-from khaosobs.model import Metric, Route, Service, Spec
+from khaosobs.model import Alert, LogAlert, Metric, Route, Service, Spec
+
+if TYPE_CHECKING:
+    from khaosobs.checks._series import SeriesIndex
+
+AlertKind = Literal["alerts", "log_alerts"]
+Language = Literal["promql", "logql"]
+# what an expression is for: a PromQL alert, recording rule, SLI or panel query; a log alert; a logs panel
+Role = Literal["alert", "record", "sli", "panel", "log-alert", "log-panel"]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAt:
+    """An alert (PromQL) or log alert (LogQL) of a service, and where it is in the spec."""
+
+    alert: Alert | LogAlert
+    kind: AlertKind
+    service: Service
+    path: Path_  # ("services", s, kind, a)
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """An expression of the spec: its text, language, what it is for and where it is."""
+
+    text: str
+    language: Language
+    role: Role
+    path: Path_  # its position: ctx.location(path)
 
 
 @dataclass
 class CheckContext:
     spec: Spec
     loaded: LoadedSpec
-    options: dict[str, object] = field(default_factory=dict)
 
     def location(self, path: Path_, *, key: bool = False) -> Location | None:
         return self.loaded.location(path, key=key)
@@ -35,6 +64,40 @@ class CheckContext:
 
     def services(self) -> Iterator[tuple[int, Service]]:
         yield from enumerate(self.spec.services)
+
+    def alerts(self) -> Iterator[AlertAt]:
+        """Every alert and log alert, service by service (a service's alerts before its log alerts)."""
+        for s, service in self.services():
+            for a, alert in enumerate(service.alerts):
+                yield AlertAt(alert, "alerts", service, ("services", s, "alerts", a))
+            for a, log_alert in enumerate(service.log_alerts):
+                yield AlertAt(log_alert, "log_alerts", service, ("services", s, "log_alerts", a))
+
+    def expressions(self, language: Language | None = None) -> Iterator[Expression]:
+        """Every PromQL and LogQL expression of the spec (or those of one language), in spec order."""
+        for s, service in self.services():
+            base: Path_ = ("services", s)
+            if language != "logql":
+                for a, alert in enumerate(service.alerts):
+                    yield Expression(alert.expr, "promql", "alert", (*base, "alerts", a, "expr"))
+                for r, rule in enumerate(service.recording_rules):
+                    yield Expression(rule.expr, "promql", "record", (*base, "recording_rules", r, "expr"))
+                for i, slo in enumerate(service.slos):
+                    yield Expression(slo.sli.errors, "promql", "sli", (*base, "slos", i, "sli", "errors"))
+                    yield Expression(slo.sli.total, "promql", "sli", (*base, "slos", i, "sli", "total"))
+            if language != "promql":
+                for a, log_alert in enumerate(service.log_alerts):
+                    yield Expression(log_alert.expr, "logql", "log-alert", (*base, "log_alerts", a, "expr"))
+        for d, dashboard in enumerate(self.spec.dashboards):
+            for p, panel in enumerate(dashboard.panels):
+                base = ("dashboards", d, "panels", p)
+                if language != "logql":
+                    if panel.expr is not None:
+                        yield Expression(panel.expr, "promql", "panel", (*base, "expr"))
+                    for t, target in enumerate(panel.targets):
+                        yield Expression(target.expr, "promql", "panel", (*base, "targets", t, "expr"))
+                if language != "promql" and panel.logql is not None:
+                    yield Expression(panel.logql, "logql", "log-panel", (*base, "logql"))
 
     def routes(self) -> Iterator[tuple[Route, Path_]]:
         """Every route of the tree, depth first, with its path; nothing when there is no alerting."""
@@ -66,3 +129,10 @@ class CheckContext:
     @cached_property
     def external_metrics(self) -> set[str]:
         return set(self.spec.external_metrics)
+
+    @cached_property
+    def series_index(self) -> SeriesIndex:
+        """Every series name the spec defines and its kind, built once per check run."""
+        from khaosobs.checks._series import SeriesIndex
+
+        return SeriesIndex(self)

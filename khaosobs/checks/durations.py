@@ -28,12 +28,11 @@ def _hint(text: str) -> str:
 
 def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
     """(value, path, what) for every duration of the spec."""
+    for at in ctx.alerts():
+        if at.alert.for_ is not None:
+            yield at.alert.for_, (*at.path, "for"), "`for`"
     for s, service in ctx.services():
         base: Path_ = ("services", s)
-        for kind in ("alerts", "log_alerts"):
-            for a, alert in enumerate(getattr(service, kind)):
-                if alert.for_ is not None:
-                    yield alert.for_, (*base, kind, a, "for"), "`for`"
         for a, alert in enumerate(service.alerts):
             for t, test in enumerate(alert.tests):
                 tpath = (*base, "alerts", a, "tests", t)

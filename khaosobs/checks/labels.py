@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from khaosobs.checks._text import label_keys
 from khaosobs.checks.context import CheckContext
-from khaosobs.checks.naming_rules import label_keys
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.domain.annotations import ANNOTATION_FIELDS
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
@@ -23,14 +23,10 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
             yield ctx.error("team", "team is empty", (*base, "team"), "name the team, or leave `team` out")
         yield from label_keys(ctx, service.labels, (*base, "labels"))
         yield from _service_labels(ctx, service, (*base, "labels"))
-        for kind in ("alerts", "log_alerts"):
-            for a, alert in enumerate(getattr(service, kind)):
-                path = (*base, kind, a)
-                yield from label_keys(ctx, alert.labels, (*path, "labels"))
-                yield from _alert_labels(ctx, service, alert, (*path, "labels"))
-        for kind in ("alerts", "log_alerts"):
-            for a, rule in enumerate(getattr(service, kind)):
-                yield from _annotations(ctx, rule, (*base, kind, a, "annotations"))
+    for at in ctx.alerts():
+        yield from label_keys(ctx, at.alert.labels, (*at.path, "labels"))
+        yield from _alert_labels(ctx, at.service, at.alert, (*at.path, "labels"))
+        yield from _annotations(ctx, at.alert, (*at.path, "annotations"))
 
 
 def _service_labels(ctx: CheckContext, service: Service, path: Path_) -> Iterator[Diagnostic]:

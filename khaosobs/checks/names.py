@@ -42,14 +42,12 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
             if not SLUG_RE.fullmatch(slo.name):
                 yield ctx.error("slo-name", f'SLO name "{slo.name}" is not a slug', (*base, "slos", j, "name"),
                                 "use lowercase letters, digits and dashes, starting with a letter")
-        for kind in ("alerts", "log_alerts"):
-            for j, alert in enumerate(getattr(service, kind)):
-                if not alert.name.strip():
-                    yield ctx.error("alert-name", "alert name is empty", (*base, kind, j, "name"))
-                elif not ALERT_NAME_RE.fullmatch(alert.name):
-                    yield ctx.warning("alert-name", f'alert name "{alert.name}" is not CamelCase',
-                                      (*base, kind, j, "name"),
-                                      "Prometheus convention: CamelCase, e.g. HighCommandLatency")
+    for at in ctx.alerts():
+        if not at.alert.name.strip():
+            yield ctx.error("alert-name", "alert name is empty", (*at.path, "name"))
+        elif not ALERT_NAME_RE.fullmatch(at.alert.name):
+            yield ctx.warning("alert-name", f'alert name "{at.alert.name}" is not CamelCase', (*at.path, "name"),
+                              "Prometheus convention: CamelCase, e.g. HighCommandLatency")
     if spec.alerting is not None:
         yield from _unique(ctx, "duplicate-receiver", "receiver", ((r.name, ("alerting", "receivers", i, "name"))
                                              for i, r in enumerate(spec.alerting.receivers)))

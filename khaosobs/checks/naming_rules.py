@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 
+from khaosobs.checks._text import label_keys
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_RE
@@ -65,26 +66,6 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                 f'external metric "{name}" is not a valid metric name',
                 ("external_metrics", e),
                 "letters, digits, _ and :, not starting with a digit",
-            )
-
-
-def label_keys(ctx: CheckContext, labels: dict[str, str], path: Path_) -> Iterator[Diagnostic]:
-    """Keys of a `labels:` mapping: valid label names, none reserved."""
-    for key in labels:
-        if not LABEL_NAME_RE.fullmatch(key):
-            yield ctx.error(
-                "label-name",
-                f'"{key}" is not a valid label name',
-                (*path, key),
-                "letters, digits and _, not starting with a digit",
-                key=True,
-            )
-        elif key.startswith("__"):
-            yield ctx.error(
-                "label-reserved",
-                f'label names starting with "__" are reserved for Prometheus: "{key}"',
-                (*path, key),
-                key=True,
             )
 
 

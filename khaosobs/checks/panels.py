@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
-from khaosobs.checks.logql import analyse_logql
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.logql import analyse_logql
 from khaosobs.loader import Path_
 
 GRID_COLUMNS = 24

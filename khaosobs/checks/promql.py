@@ -17,33 +17,11 @@ from khaosobs.checks._promql import (
 )
 from khaosobs.checks._series import Series, SeriesIndex, series_index
 from khaosobs.checks._text import span_location
-from khaosobs.checks.context import CheckContext
+from khaosobs.checks.context import CheckContext, Role
 from khaosobs.diagnostics import Diagnostic, Location, suggest
 from khaosobs.loader import Path_
 from khaosobs.promql import grafana_substituted
 from khaosobs.versions import prometheus_version
-
-Role = Literal["alert", "record", "sli", "panel"]
-
-
-def expressions(ctx: CheckContext) -> Iterator[tuple[str, Path_, Role]]:
-    """Every PromQL expression of the spec, with its path and what it is for."""
-    for s, service in ctx.services():
-        base: Path_ = ("services", s)
-        for a, alert in enumerate(service.alerts):
-            yield alert.expr, (*base, "alerts", a, "expr"), "alert"
-        for r, rule in enumerate(service.recording_rules):
-            yield rule.expr, (*base, "recording_rules", r, "expr"), "record"
-        for i, slo in enumerate(service.slos):
-            yield slo.sli.errors, (*base, "slos", i, "sli", "errors"), "sli"
-            yield slo.sli.total, (*base, "slos", i, "sli", "total"), "sli"
-    for d, dashboard in enumerate(ctx.spec.dashboards):
-        for p, panel in enumerate(dashboard.panels):
-            base = ("dashboards", d, "panels", p)
-            if panel.expr is not None:
-                yield panel.expr, (*base, "expr"), "panel"
-            for t, target in enumerate(panel.targets):
-                yield target.expr, (*base, "targets", t, "expr"), "panel"
 
 
 def analysis_for(text: str, role: Role) -> Analysis:
@@ -55,7 +33,8 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     target = prometheus_version(ctx.spec.targets.prometheus)
     shown_target = ctx.spec.targets.prometheus
     bucket_rules = _BucketRules(ctx, index)
-    for text, path, role in expressions(ctx):
+    for expression in ctx.expressions("promql"):
+        text, path, role = expression.text, expression.path, expression.role
         analysis = analysis_for(text, role)
         if analysis.error is not None:
             yield ctx.error(

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from khaosobs.checks._text import span_location, walk_strings
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.secret_refs import SECRET_REFERENCE_RE
 
-REFERENCE_RE = re.compile(r"vault://[^\s]+|env:[A-Za-z_][A-Za-z0-9_]*|file:/[^\s]*")
 REFERENCE_HINT = (
     "name the secret instead of writing it: `vault://kv/path#key`, `env:NAME` or `file:/path`; "
     "the rendered configs read it at run time"
@@ -61,7 +61,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for path, value in walk_strings(ctx.loaded.data):
         key = path[-1] if path else ""
         if isinstance(key, str) and key.endswith("_ref"):
-            if not REFERENCE_RE.fullmatch(value):
+            if not SECRET_REFERENCE_RE.fullmatch(value):
                 yield ctx.error(
                     "secret-ref",
                     f'"{key}" must be a secret reference',

@@ -20,25 +20,24 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                 "set `severity:` on each alert",
                 key=True,
             )
-        for kind in ("alerts", "log_alerts"):
-            for a, alert in enumerate(getattr(service, kind)):
-                value = alert.labels.get("severity")
-                if value is None:
-                    continue
-                path = ("services", s, kind, a, "labels", "severity")
-                if value != alert.severity:
-                    yield ctx.error(
-                        "severity-label",
-                        f'label severity "{value}" contradicts `severity: {alert.severity}`',
-                        path,
-                        "use `severity:` only, and remove the label",
-                        key=True,
-                    )
-                else:
-                    yield ctx.warning(
-                        "severity-label",
-                        "the `severity` label repeats `severity:`",
-                        path,
-                        "remove the label",
-                        key=True,
-                    )
+    for at in ctx.alerts():
+        value = at.alert.labels.get("severity")
+        if value is None:
+            continue
+        path = (*at.path, "labels", "severity")
+        if value != at.alert.severity:
+            yield ctx.error(
+                "severity-label",
+                f'label severity "{value}" contradicts `severity: {at.alert.severity}`',
+                path,
+                "use `severity:` only, and remove the label",
+                key=True,
+            )
+        else:
+            yield ctx.warning(
+                "severity-label",
+                "the `severity` label repeats `severity:`",
+                path,
+                "remove the label",
+                key=True,
+            )

@@ -1,0 +1,13 @@
+"""Secret references, the one syntax: a spec names a secret (`vault://kv/path#key`, `env:NAME`,
+`file:/path`) instead of writing it. Checks accept only these; targets turn them into each
+tool's indirection (khaosobs/naming.py)."""
+
+from __future__ import annotations
+
+import re
+
+SECRET_REFERENCE_RE = re.compile(r"vault://[^\s]+|env:[A-Za-z_][A-Za-z0-9_]*|file:/[^\s]*")
+
+
+def is_secret_reference(text: str) -> bool:
+    return SECRET_REFERENCE_RE.fullmatch(text) is not None
