@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +31,17 @@ def builtin_templates() -> Path:
 
 
 def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
+    """The template environment; the built-in one is made once per process, so each template is
+    compiled once however many times a process renders (tests, a long-lived caller)."""
+    return _builtin_environment() if override_dir is None else _environment(override_dir)
+
+
+@functools.cache
+def _builtin_environment() -> jinja2.Environment:
+    return _environment(None)
+
+
+def _environment(override_dir: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if override_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(override_dir)))
