@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from khaosobs.loader import Path_
 from khaosobs.model import SLO, Alert, LogAlert, Service, SLOTier, Spec
 from khaosobs.naming import slo_alert_name
+from khaosobs.sources import Path_
 
 AlertKind = Literal["alert", "slo", "log"]
 SLO_TIERS = ("page", "ticket")

@@ -11,7 +11,7 @@ import gc
 import io
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,15 @@ import yaml
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, MAX_SCALAR_CHARS
 
+# defined in sources.py (reporters and targets need them without the YAML loader); importable from here
+from khaosobs.sources import Path_ as Path_
+from khaosobs.sources import SourceFile as SourceFile
+
 try:  # the C composer is ten times faster; the pure one is a correct fallback
     from yaml import CSafeLoader as _YamlLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
 
-Path_ = tuple[str | int, ...]
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -63,21 +66,6 @@ class NodeInfo:
         if self.style is None and self.tag in _YAML11_SURPRISES:
             return f"YAML reads this unquoted value as {_YAML11_SURPRISES[self.tag]}: quote it to keep it as text"
         return None
-
-
-@dataclass
-class SourceFile:
-    path: str  # as shown to users: relative to the working directory where possible
-    text: str
-
-    _lines: list[str] | None = field(default=None, repr=False)
-
-    def line(self, number: int) -> str:
-        if self._lines is None:
-            self._lines = self.text.splitlines()
-        if 1 <= number <= len(self._lines):
-            return self._lines[number - 1]
-        return ""
 
 
 def node_info(node: yaml.Node) -> NodeInfo:

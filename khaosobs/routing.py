@@ -20,8 +20,8 @@ from typing import Literal
 from khaosobs.alerts import AlertInfo, all_alerts
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_PATTERN
 from khaosobs.domain.routes import ROUTE_ROOT
-from khaosobs.loader import Path_
 from khaosobs.model import Alerting, Route, Spec
+from khaosobs.sources import Path_
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 ROOT_PATH: Path_ = ROUTE_ROOT

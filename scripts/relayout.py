@@ -28,6 +28,7 @@ from pathlib import Path
 MOVES: dict[str, str] = {
     # spec/: reading the files, YAML with positions, merging, the model, its structure, salvage
     "khaosobs/loader.py": "khaosobs/spec/loader.py",
+    "khaosobs/sources.py": "khaosobs/spec/sources.py",
     "khaosobs/fastyaml.py": "khaosobs/spec/fastyaml.py",
     "khaosobs/limits.py": "khaosobs/spec/limits.py",
     "khaosobs/model.py": "khaosobs/spec/model.py",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from khaosobs.loader import Path_
+from khaosobs.sources import Path_
 
 if TYPE_CHECKING:
     from khaosobs.checks.context import CheckContext

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import SourceFile
+from khaosobs.sources import SourceFile
 
 Reporter = Callable[[list[Diagnostic], dict[str, SourceFile]], str]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import SourceFile
+from khaosobs.sources import SourceFile
 
 
 def _escape_data(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import SourceFile
+from khaosobs.sources import SourceFile
 
 
 def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from khaosobs.codes import code_info
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import SourceFile
+from khaosobs.sources import SourceFile
 
 
 def _mask(text: str, start: int, length: int) -> str:

@@ -14,11 +14,11 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from khaosobs.loader import Path_
 from khaosobs.model import Service, Spec
 from khaosobs.naming import prometheus_rules_path, prometheus_tests_path
 from khaosobs.output import OutputFile
 from khaosobs.serialise import comment_text
+from khaosobs.sources import Path_
 from khaosobs.targets._rules import promql_selector
 from khaosobs.templating import Renderer
 
