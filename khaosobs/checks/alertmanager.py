@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.matchers import MATCHER_HINT, MatcherError, parse_matchers
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
 from khaosobs.domain.secret_refs import SECRET_REFERENCE_RE
 from khaosobs.loader import Path_
 from khaosobs.model import Receiver, Route
 from khaosobs.naming import file_ref_path
-from khaosobs.routing import MATCHER_HINT, MatcherError, parse_matchers
 from khaosobs.versions import DISCORD_URL_FILE, alertmanager_version, version_text
 
 _FILE_HINT = ('mount the webhook URL as a file and write '
