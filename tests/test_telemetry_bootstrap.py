@@ -166,7 +166,7 @@ class Receiver(http.server.ThreadingHTTPServer):
 class ReceiverHandler(http.server.BaseHTTPRequestHandler):
     server: Receiver
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.server.requests.append((self.path, self.headers.get("Content-Type", ""), body))
         self.send_response(200)
@@ -174,7 +174,7 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
 
@@ -306,3 +306,13 @@ def test_renamed_fields_and_names_stay_joined(venv_python: Path, receiver: Recei
     assert deploy["resource"]["service.name"] == "checkout"
     assert deploy["resource"]["service.namespace"] == "shop"
     assert deploy["trace_id"] == caller["trace_id"]
+
+
+def test_generated_modules_are_mypy_strict_clean(example_out: Path, venv_python: Path) -> None:
+    """Typed against the real OpenTelemetry and structlog packages (both ship type information)."""
+    modules = sorted(example_out.glob("instrumentation/python/*_telemetry.py"))
+    assert [m.name for m in modules] == ["discord_ops_bot_telemetry.py", "event_gateway_telemetry.py"]
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull,
+                             "--python-executable", str(venv_python), *map(str, modules)],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

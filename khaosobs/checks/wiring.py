@@ -90,7 +90,7 @@ def _service_names(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 def _log_selectors(ctx: CheckContext) -> Iterator[Diagnostic]:
     label = wiring.join_label(ctx.spec)
-    own = {("services", s): wiring.log_service_name(service) for s, service in ctx.services()}
+    own: dict[Path_, str] = {("services", s): wiring.log_service_name(service) for s, service in ctx.services()}
     log_names = set(own.values())
     # the name a service has elsewhere, when its logs carry another one
     elsewhere = {name: wiring.log_service_name(service) for service in ctx.spec.services

@@ -43,7 +43,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 try:
     import structlog
 except ImportError:  # optional: the standard library's logging is configured either way
-    structlog = None
+    structlog = None  # type: ignore[assignment]
 
 __all__ = [
     "LOG_FIELDS",
@@ -61,7 +61,15 @@ SERVICE_NAMESPACE = 'strategickhaos'  # the spans' service.namespace
 LOG_SERVICE = 'event-gateway'  # the logs' service field: Tempo's trace-to-logs query selects it
 OTLP_TRACES_ENDPOINT = 'http://otel-collector.observability:4318/v1/traces'  # the Collector's OTLP/HTTP receiver
 # role -> field name, in the order a log line carries them
-LOG_FIELDS = {'timestamp': 'timestamp', 'level': 'level', 'service': 'service', 'trace_id': 'trace_id', 'span_id': 'span_id', 'message': 'message', 'context': 'context'}
+LOG_FIELDS = {
+    'timestamp': 'timestamp',
+    'level': 'level',
+    'service': 'service',
+    'trace_id': 'trace_id',
+    'span_id': 'span_id',
+    'message': 'message',
+    'context': 'context',
+}
 # Grafana's Loki derived field: the first group is the trace id of a line
 TRACE_ID_REGEX = 'trace_id"?\\s*[:=]\\s*"?(\\w+)'
 
