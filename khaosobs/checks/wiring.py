@@ -17,9 +17,10 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from khaosobs import wiring
+from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.checks.logql import analyse_logql, queries
-from khaosobs.diagnostics import Diagnostic
+from khaosobs.diagnostics import Diagnostic, Location
 from khaosobs.loader import Path_
 from khaosobs.model import LogFields
 from khaosobs.naming import LABEL_NAME_RE, OTLP_HTTP_PORT
@@ -102,21 +103,32 @@ def _log_selectors(ctx: CheckContext) -> Iterator[Diagnostic]:
             continue  # the logql check reports it
         for labels, operators in zip(result.selectors, result.operators, strict=True):
             if alerting and label not in labels:
-                yield _no_join_label(ctx, path, labels, label, own[path[:2]])
+                yield _no_join_label(ctx, path, labels, label, own[path[:2]],
+                                     _at(ctx, path, text, text[text.find("{"):text.find("}") + 1]))
                 continue
             if operators.get(label) != "=":
                 continue
             value = labels[label]
+            where = _at(ctx, path, text, f'"{value}"')
             if value in elsewhere and value not in log_names:
                 yield ctx.error("log-service-name", f'no logs carry {label}="{value}": that service\'s logs carry '
-                                f'"{elsewhere[value]}"', path, f'select {{{label}="{elsewhere[value]}"}}')
+                                f'"{elsewhere[value]}"', path, f'select {{{label}="{elsewhere[value]}"}}',
+                                location=where)
             elif alerting and value != own[path[:2]]:
                 yield ctx.warning("log-service-name", f'this log alert selects the logs of "{value}", but its '
                                   f'service\'s logs carry "{own[path[:2]]}" (and the alert its service label)', path,
-                                  f'select {{{label}="{own[path[:2]]}"}}, or move the alert to that service')
+                                  f'select {{{label}="{own[path[:2]]}"}}, or move the alert to that service',
+                                  location=where)
 
 
-def _no_join_label(ctx: CheckContext, path: Path_, labels: dict[str, str], label: str, name: str) -> Diagnostic:
+def _at(ctx: CheckContext, path: Path_, text: str, needle: str) -> Location | None:
+    """The first occurrence of `needle` in the query, as a place in the file (when the scalar allows it)."""
+    offset = text.find(needle)
+    return span_location(ctx.loaded, path, text, offset, len(needle)) if offset >= 0 else None
+
+
+def _no_join_label(ctx: CheckContext, path: Path_, labels: dict[str, str], label: str, name: str,
+                   where: Location | None) -> Diagnostic:
     """A log alert that does not select its service's logs by the join label: an error when it selects
     them by the seed's `service` though the logs carry the service under another name (stale wiring),
     else a warning (the shipper may label streams some other way)."""
@@ -125,9 +137,9 @@ def _no_join_label(ctx: CheckContext, path: Path_, labels: dict[str, str], label
     hint = f'e.g. {{{label}="{name}"}}'
     if DEFAULT_JOIN_LABEL in labels and label != DEFAULT_JOIN_LABEL:
         return ctx.error("log-service-label", message, path, f'{hint}; or, to join by "{DEFAULT_JOIN_LABEL}", set '
-                         f"telemetry.logging.fields.service: {DEFAULT_JOIN_LABEL}")
+                         f"telemetry.logging.fields.service: {DEFAULT_JOIN_LABEL}", location=where)
     return ctx.warning("log-service-label", message + "; unless the log shipper adds it, this alert sees no logs of "
-                       "the service", path, hint)
+                       "the service", path, hint, location=where)
 
 
 def _export_endpoint(ctx: CheckContext) -> Iterator[Diagnostic]:
