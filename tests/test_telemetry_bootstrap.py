@@ -142,9 +142,12 @@ def venv_python(example_out: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                                 capture_output=True, text=True, timeout=600, check=False)
         assert result.returncode == 0, result.stderr
         (building / "ready").write_text(" ".join(packages), encoding="utf-8")
-        shutil.rmtree(venv, ignore_errors=True)
-        building.rename(venv)  # venv scripts hold their path: only `python` from it is used below
-        python = venv / "bin" / "python"
+        try:
+            building.rename(venv)  # scripts in bin/ keep the old path: only its `python` is used below
+        except OSError:  # another session finished first
+            if not (venv / "ready").exists():
+                raise
+            shutil.rmtree(building, ignore_errors=True)
     check = subprocess.run([python, "-c", "import opentelemetry.sdk, structlog"], capture_output=True,
                            text=True, check=False)
     assert check.returncode == 0, check.stderr

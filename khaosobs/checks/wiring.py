@@ -109,20 +109,20 @@ def _log_selectors(ctx: CheckContext) -> Iterator[Diagnostic]:
             if operators.get(label) != "=":
                 continue
             value = labels[label]
-            where = _at(ctx, path, text, f'"{value}"')
             if value in elsewhere and value not in log_names:
                 yield ctx.error("log-service-name", f'no logs carry {label}="{value}": that service\'s logs carry '
                                 f'"{elsewhere[value]}"', path, f'select {{{label}="{elsewhere[value]}"}}',
-                                location=where)
+                                location=_at(ctx, path, text, f'"{value}"'))
             elif alerting and value != own[path[:2]]:
                 yield ctx.warning("log-service-name", f'this log alert selects the logs of "{value}", but its '
                                   f'service\'s logs carry "{own[path[:2]]}" (and the alert its service label)', path,
                                   f'select {{{label}="{own[path[:2]]}"}}, or move the alert to that service',
-                                  location=where)
+                                  location=_at(ctx, path, text, f'"{value}"'))
 
 
 def _at(ctx: CheckContext, path: Path_, text: str, needle: str) -> Location | None:
-    """The first occurrence of `needle` in the query, as a place in the file (when the scalar allows it)."""
+    """The first occurrence of `needle` in the query, as a place in the file (when the scalar allows it).
+    Only for a finding: positions are composed lazily, and that is the expensive part."""
     offset = text.find(needle)
     return span_location(ctx.loaded, path, text, offset, len(needle)) if offset >= 0 else None
 
