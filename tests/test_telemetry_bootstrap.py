@@ -319,3 +319,37 @@ def test_generated_modules_are_mypy_strict_clean(example_out: Path, venv_python:
                              "--python-executable", str(venv_python), *map(str, modules)],
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+WITHOUT_STRUCTLOG = r'''
+import importlib.util, json, logging, sys
+sys.modules["structlog"] = None  # not installed: importing it raises ImportError
+spec = importlib.util.spec_from_file_location("telemetry", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+provider = module.configure(endpoint=sys.argv[2], stream=sys.stdout, level="WARNING")
+from opentelemetry import trace
+with trace.get_tracer("probe").start_as_current_span("job") as span:
+    logging.getLogger("probe").info("below the level")
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        logging.getLogger("probe").exception("job failed")
+provider.force_flush()
+'''
+
+
+def test_without_structlog_logging_alone_is_configured(example_out: Path, venv_python: Path,
+                                                        receiver: Receiver) -> None:
+    module = example_out / telemetry_module_path("event-gateway")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    result = subprocess.run([venv_python, "-c", WITHOUT_STRUCTLOG, str(module), receiver.url], capture_output=True,
+                            text=True, timeout=120, env=clean, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", "configure(stream=...) sends every line there"
+    [line] = result.stdout.splitlines()
+    record = json.loads(line)
+    assert (record["level"], record["message"], record["service"]) == ("ERROR", "job failed", "event-gateway")
+    assert record["context"]["exception"].endswith("ZeroDivisionError: division by zero")
+    assert len(record["trace_id"]) == 32 and len(record["span_id"]) == 16
+    assert len(receiver.requests) == 1
