@@ -237,6 +237,47 @@ def routes(
     Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
 
 
+@app.command("coverage")
+def coverage_command(
+    specs: SpecArg = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """Show every service against the spec's coverage policy; exit 1 when a requirement is unmet."""
+    from khaosobs.coverage import REQUIREMENT_NAMES, as_json, blocking, cell_text, coverage, required
+    from khaosobs.pipeline import validate_paths
+
+    if fmt not in ("table", "json"):
+        _err(f"khaosobs: --format must be table or json, not {fmt!r}\n")
+        raise typer.Exit(EXIT_USAGE)
+    validation = validate_paths(_spec_paths(specs))
+    if validation.spec is None or blocking(validation.diagnostics.items):
+        _report(validation, "text", stream="stderr")
+        _err("khaosobs: spec is invalid; fix it to see its coverage\n")
+        raise typer.Exit(EXIT_INVALID)
+    spec = validation.spec
+    rows = coverage(spec)
+    if fmt == "json":
+        from khaosobs.serialise import json_text
+
+        _out(json_text(as_json(spec)) + "\n")
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        wanted = required(spec)
+        table = Table(show_header=True, header_style="bold", box=None)
+        table.add_column("service", overflow="fold")
+        for name in REQUIREMENT_NAMES:
+            table.add_column(f"{name} (required)" if name in wanted else name, overflow="fold")
+        table.add_column("policy", overflow="fold")
+        for row in rows:
+            verdict = "[red]unmet: " + ", ".join(row.unmet) + "[/red]" if row.unmet else "met"
+            table.add_row(row.service, *(cell_text(row.cells[name]) for name in REQUIREMENT_NAMES), verdict)
+        Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
+        _out(f"policy requires: {', '.join(wanted) if wanted else 'nothing (no policy block)'}\n")
+    raise typer.Exit(EXIT_INVALID if any(row.unmet for row in rows) else EXIT_OK)
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is a bug, reported briefly with exit 3."""
     import gc

@@ -258,6 +258,25 @@ _DECLARED: tuple[Code, ...] = (
            'Write e.g. "2.42" or "2.53.1".'),
     _error("alertmanager-version", "`targets.alertmanager` is not a version, older than khaosobs supports, or too old "
            "for a feature the spec uses (Discord `webhook_url_file` needs 0.28).", 'Write e.g. "0.25" or "0.28".'),
+    # --- cross-signal wiring (checks/wiring.py) and the coverage policy (checks/coverage.py) -----
+    _error("log-fields", "The log fields are empty or duplicated, or the service field is not a Loki label name.",
+           "Give every field of `telemetry.logging.fields` a distinct name; the service field must be a label name."),
+    _error("log-trace-id-regex", "The derived-field regex is not valid RE2, or does not extract exactly the trace id "
+           "from a line in the log format.", "Leave `telemetry.logging.trace_id_regex` unset, or make its first "
+           "group capture the trace_id field's value."),
+    _error("log-service-label", "A log alert's stream selector selects `service` after that field was renamed; as a "
+           "warning, it does not use the label that joins logs to a service.",
+           "Select the service's logs by the join label, e.g. {service=\"api\"}.", also_warning=True),
+    _error("log-service-name", "A LogQL selector names a service no logs carry (the service's spec or trace name while "
+           "its logs use another); as a warning, a log alert selects another service's logs.",
+           "Select the name the service's logs carry.", also_warning=True),
+    _error("service-name-mismatch", "A service's spans and logs carry different service names.",
+           "Give `tracing.service_name` and `logging.service` the same value, or leave both unset."),
+    _error("telemetry-export-port", "The trace export endpoint's port is not the Collector's OTLP/HTTP port (4318).",
+           "Export to the Collector's OTLP/HTTP port, e.g. http://otel-collector:4318."),
+    _error("coverage-policy", "A service does not meet the spec's `policy` (metrics, alerts, dashboard, SLO, log "
+           "alerts); a warning when `policy.severity: warning`.", "Add what the policy requires, or change the policy.",
+           also_warning=True),
 )
 
 

@@ -101,6 +101,16 @@ class LogAlert(AlertRule):
     """A Loki ruler alert: `expr` is a LogQL metric query."""
 
 
+class ServiceTracing(Model):
+    service_name: str | None = Field(
+        None, description="The OTel resource attribute service.name of its spans; default: the service's name")
+
+
+class ServiceLogging(Model):
+    service: str | None = Field(
+        None, description="The value of its JSON logs' service field (and Loki label); default: the service's name")
+
+
 class Service(Model):
     name: str
     team: str | None = None
@@ -110,6 +120,8 @@ class Service(Model):
     recording_rules: list[RecordingRule] = Field(default_factory=list)
     slos: list[SLO] = Field(default_factory=list)
     log_alerts: list[LogAlert] = Field(default_factory=list)
+    tracing: ServiceTracing = Field(default_factory=ServiceTracing)
+    logging: ServiceLogging = Field(default_factory=ServiceLogging)
 
 
 class PanelTarget(Model):
@@ -191,15 +203,34 @@ class MetricsTelemetry(Model):
     alertmanager_endpoint: str = Field("http://alertmanager:9093", description="Alertmanager URL for Grafana")
 
 
+class LogFields(Model):
+    """Names of the JSON log fields the generated telemetry modules write: the seed's log format."""
+
+    timestamp: str = "timestamp"
+    level: str = "level"
+    service: str = Field("service", description="Also the Loki label that joins a log stream to its service")
+    trace_id: str = "trace_id"
+    span_id: str = "span_id"
+    message: str = "message"
+    context: str = "context"
+
+
 class LoggingTelemetry(Model):
     provider: Literal["loki"] = "loki"
     endpoint: str = Field("http://loki:3100", description="Loki base URL")
     auth_secret_ref: str | None = None
+    fields: LogFields = Field(default_factory=LogFields)
+    trace_id_regex: str | None = Field(
+        None, description="Grafana's derived-field regex finding the trace id in a log line (RE2, first group); "
+                          "default: derived from fields.trace_id")
 
 
 class TracingTelemetry(Model):
     provider: Literal["otel"] = "otel"
     collector_endpoint: str = "http://otel-collector:4317"
+    export_endpoint: str | None = Field(
+        None, description="Where the generated telemetry modules send spans (OTLP/HTTP); "
+                          "default: the collector endpoint's host on the Collector's OTLP/HTTP port 4318")
     tempo_endpoint: str = Field("http://tempo:4317", description="Tempo OTLP gRPC endpoint the Collector exports to")
     tempo_query_endpoint: str = Field("http://tempo:3200", description="Tempo HTTP API for Grafana")
 
@@ -216,6 +247,16 @@ class Targets(Model):
     grafana: str = "11"
 
 
+CoverageRequirement = Literal["metrics", "alerts", "dashboard", "slo", "log_alerts"]
+
+
+class Policy(Model):
+    """What every service must have (the seed: metrics, dashboards and alerts for every component)."""
+
+    require: list[CoverageRequirement] = Field(default_factory=list)
+    severity: Literal["error", "warning"] = Field("error", description="Of the finding for an unmet requirement")
+
+
 class Spec(Model):
     version: Literal[1]
     project: str
@@ -226,3 +267,4 @@ class Spec(Model):
     services: list[Service] = Field(default_factory=list)
     dashboards: list[Dashboard] = Field(default_factory=list)
     alerting: Alerting | None = None
+    policy: Policy | None = None

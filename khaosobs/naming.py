@@ -53,6 +53,11 @@ def instrumentation_path(service: str) -> str:
     return f"instrumentation/python/{service.replace('-', '_')}_metrics.py"
 
 
+def telemetry_module_path(service: str) -> str:
+    """The service's tracing and logging bootstrap, beside its metrics module."""
+    return f"instrumentation/python/{service.replace('-', '_')}_telemetry.py"
+
+
 # Grafana datasource uids: defined once here, written by the datasource provisioning file and
 # referred to by every dashboard panel, so the two can never disagree.
 PROMETHEUS_DATASOURCE_UID = "prometheus"

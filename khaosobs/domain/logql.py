@@ -54,6 +54,7 @@ class LogQL:
     problems: tuple[Problem, ...] = ()
     metric_query: bool = False  # a range aggregation over a range: a number per series, alertable
     selectors: tuple[dict[str, str], ...] = field(default=())
+    operators: tuple[dict[str, str], ...] = field(default=())  # per selector: label -> =, !=, =~ or !~
 
 
 def _strings(text: str) -> tuple[str, list[tuple[int, int, str]], Problem | None]:
@@ -109,9 +110,10 @@ def _balance(blank: str) -> Problem | None:
 
 
 def _selector(
-    text: str, blank: str, start: int, end: int, strings: dict[int, tuple[int, str]]
+    text: str, blank: str, start: int, end: int, strings: dict[int, tuple[int, str]],
+    operators: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], list[Problem]]:
-    """Parse `{a="b", c=~"d"}` between start ('{') and end ('}')."""
+    """Parse `{a="b", c=~"d"}` between start ('{') and end ('}'); each label's operator into `operators`."""
     problems: list[Problem] = []
     labels: dict[str, str] = {}
     nonempty = False
@@ -166,6 +168,8 @@ def _selector(
             return labels, problems
         string_end, value = strings[j]
         labels[name] = value
+        if operators is not None:
+            operators[name] = op
         if (op == "=" and value) or (op == "=~" and not _matches_empty(value)):
             nonempty = True
         k = string_end
@@ -219,10 +223,12 @@ def analyse_logql(text: str, grafana: bool = False) -> LogQL:
     by_start = {start: (end, value) for start, end, value in strings}
     problems: list[Problem] = []
     selectors: list[dict[str, str]] = []
+    operators: list[dict[str, str]] = []
     i = blank.find("{")
     while i >= 0:
         end = blank.index("}", i)  # balanced, and braces do not nest in LogQL
-        labels, found = _selector(text, blank, i, end, by_start)
+        operators.append({})
+        labels, found = _selector(text, blank, i, end, by_start, operators[-1])
         selectors.append(labels)
         problems.extend(found)
         i = blank.find("{", end)
@@ -268,4 +274,4 @@ def analyse_logql(text: str, grafana: bool = False) -> LogQL:
         else:
             metric = True
     metric = metric and _RANGE_FUNCTION_RE.search(blank) is not None
-    return LogQL(tuple(problems), metric, tuple(selectors))
+    return LogQL(tuple(problems), metric, tuple(selectors), tuple(operators))

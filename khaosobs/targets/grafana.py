@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from khaosobs import naming
+from khaosobs import naming, wiring
 from khaosobs.model import Dashboard, Metric, Panel, Spec
 from khaosobs.output import OutputFile
 from khaosobs.targets._units import common_unit
@@ -46,8 +46,6 @@ BUILTIN_ANNOTATION = {
     "name": "Annotations & Alerts",
     "type": "dashboard",
 }
-# A trace id in JSON (`"trace_id": "abc"`, the seed's log format) or logfmt (`trace_id=abc`).
-TRACE_ID_REGEX = r'trace_id"?\s*[:=]\s*"?(\w+)'
 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
@@ -340,6 +338,7 @@ def datasources_context(spec: Spec) -> dict[str, Any]:
         "loki_url": grafana_literal(telemetry.logging.endpoint),
         "loki_auth": grafana_secret(auth) if auth else None,
         "tempo_url": grafana_literal(telemetry.tracing.tempo_query_endpoint),
-        "trace_id_regex": grafana_literal(TRACE_ID_REGEX),
+        "trace_id_regex": grafana_literal(wiring.trace_id_regex(spec)),
+        "join_label": wiring.join_label(spec),  # Tempo maps a span's service.name to it
         "trace_link": "$${__value.raw}",  # Grafana's own variable, escaped from provisioning expansion
     }

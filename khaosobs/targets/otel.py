@@ -20,12 +20,12 @@ Choices (the user-facing reference for them):
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from khaosobs import naming
 from khaosobs.model import Spec
 from khaosobs.output import OutputFile
 from khaosobs.templating import Renderer
+from khaosobs.wiring import otlp_grpc_port
 
 NAME = "otel"
 DESCRIPTION = "OpenTelemetry Collector config: OTLP in; metrics to Prometheus, logs to Loki, traces to Tempo"
@@ -42,15 +42,6 @@ def collector_secret(ref: str) -> str:
 def loki_otlp_endpoint(endpoint: str) -> str:
     base = endpoint.rstrip("/")
     return base if base.endswith("/otlp") else f"{base}/otlp"
-
-
-def otlp_grpc_port(collector_endpoint: str) -> int:
-    """The OTLP gRPC receiver listens on the port applications are told to send to."""
-    try:
-        port = urlsplit(collector_endpoint).port
-    except ValueError:  # the telemetry check reports it
-        port = None
-    return port or naming.OTLP_GRPC_DEFAULT_PORT
 
 
 def collector_context(spec: Spec) -> dict[str, Any]:

@@ -1,0 +1,40 @@
+"""A Python telemetry bootstrap per service: OpenTelemetry tracing and JSON logs that match the stack.
+
+`configure()` in the generated module sets the spans' `service.name`/`service.namespace`, exports
+them over OTLP/HTTP to the Collector's receiver and makes `logging` and structlog write the seed's
+JSON log format with the active span's ids. Every value it carries (field names, the trace id
+regex, names, the endpoint) comes from `khaosobs.wiring`, the same functions Grafana's datasources
+and the cross-signal checks use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from khaosobs import wiring
+from khaosobs.model import Service, Spec
+from khaosobs.naming import telemetry_module_path
+from khaosobs.output import OutputFile
+from khaosobs.templating import Renderer
+
+NAME = "telemetry"
+DESCRIPTION = "Python telemetry bootstrap per service: OTel traces over OTLP/HTTP and JSON logs with trace ids"
+
+
+def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    return [
+        renderer.file(NAME, "instrumentation/telemetry.py.j2", telemetry_module_path(service.name), "python",
+                      **module_context(spec, service))
+        for service in spec.services
+    ]
+
+
+def module_context(spec: Spec, service: Service) -> dict[str, Any]:
+    return {
+        "trace_service_name": wiring.trace_service_name(service),
+        "log_service_name": wiring.log_service_name(service),
+        "namespace": wiring.service_namespace(spec),
+        "traces_url": wiring.traces_url(wiring.export_endpoint(spec)),
+        "log_fields": wiring.log_fields(spec),
+        "trace_id_regex": wiring.trace_id_regex(spec),
+    }
