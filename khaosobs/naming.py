@@ -35,6 +35,15 @@ def prometheus_rules_path(service: str) -> str:
     return f"prometheus/rules/{service}.yml"
 
 
+PROMETHEUS_CONFIG_PATH = "prometheus/prometheus.yml"
+
+
+def prometheus_rule_file_entry(service: str) -> str:
+    """A rule file as prometheus.yml names it: relative to prometheus.yml's folder, which is how
+    Prometheus and promtool resolve `rule_files`."""
+    return f"rules/{service}.yml"
+
+
 def prometheus_tests_path(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
 
