@@ -9,7 +9,7 @@ from typing import Any, Literal
 import jinja2
 
 from khaosobs.output import OutputFile
-from khaosobs.serialise import comment_text, json_text, python_literal, yaml_block, yaml_value
+from khaosobs.serialise import comment_text, json_text, python_literal, yaml_block, yaml_key, yaml_value
 
 FileKind = Literal["yaml", "json", "python", "text"]
 
@@ -40,6 +40,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters["yaml"] = yaml_value
     env.filters["yaml_block"] = yaml_block
+    env.filters["yaml_key"] = yaml_key
     env.filters["json"] = json_text
     env.filters["comment"] = comment_text
     env.filters["python"] = python_literal

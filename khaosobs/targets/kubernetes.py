@@ -44,6 +44,13 @@ KUSTOMIZATION_PATH = "kubernetes/kustomization.yaml"
 GRAFANA_ENV_RE = re.compile(r"\$__env\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+def parsed(text: str) -> dict[str, Any]:
+    """A plain YAML output read back: the manifests hold its data, so the two cannot differ."""
+    data = yaml_rs.loads(text, parse_datetime=False)
+    assert isinstance(data, dict), "a rendered rules or provisioning file is a mapping"
+    return data
+
+
 def by_default(spec: Spec) -> bool:
     return spec.kubernetes is not None
 
@@ -84,7 +91,7 @@ class Manifests:
 
     def prometheus_rules(self, plain: dict[str, str]) -> None:
         for service in self.spec.services:
-            groups = yaml_rs.loads(plain[naming.prometheus_rules_path(service.name)], parse_datetime=False)["groups"]
+            groups = parsed(plain[naming.prometheus_rules_path(service.name)])["groups"]
             if any(group.get("rules") for group in groups):  # an empty group deploys nothing
                 self.add(MONITORING_API, "PrometheusRule", self.name(service.name), {"spec": {"groups": groups}})
 
@@ -137,7 +144,7 @@ class Manifests:
             self.add("v1", "ConfigMap", self.name("grafana-datasources"), {"data": {"khaosobs.yaml": text}},
                      self.settings.grafana_datasource_labels)
             return
-        for datasource in yaml_rs.loads(text, parse_datetime=False)["datasources"]:
+        for datasource in parsed(text)["datasources"]:
             body: dict[str, Any] = {"instanceSelector": self.instance_selector(), "datasource": datasource}
             # Grafana's $__env{NAME} works in provisioning files only; the operator substitutes
             # ${NAME} from valuesFrom, here a Secret the deployment provides.
