@@ -241,6 +241,18 @@ class Targets(Model):
     otelcol: str = Field("0.117", description="OpenTelemetry Collector (contrib) version; 0.144 renamed exporters")
 
 
+class Ruler(Model):
+    """Settings of the `ruler` target: the same rules for a horizontally scaled ruler."""
+
+    namespaces: Literal["service", "team"] = Field(
+        "service", description="One Mimir/Cortex ruler namespace per service, or per team (services without a team "
+                               "keep their own)")
+    source_tenants: list[str] = Field(
+        default_factory=list, description="Mimir federated rule groups: the tenants every group queries")
+    partial_response_strategy: Literal["abort", "warn"] = Field(
+        "abort", description="Thanos ruler: what a group does when a store answers partially")
+
+
 class Kubernetes(Model):
     """Settings of the `kubernetes` target (Prometheus Operator and Grafana manifests)."""
 
@@ -275,5 +287,7 @@ class Spec(Model):
     services: list[Service] = Field(default_factory=list)
     dashboards: list[Dashboard] = Field(default_factory=list)
     alerting: Alerting | None = None
+    ruler: Ruler | None = Field(
+        None, description="Render the rules for Mimir/Cortex and Thanos rulers (the `ruler` target)")
     kubernetes: Kubernetes | None = Field(
         None, description="Render Kubernetes manifests (the `kubernetes` target) with these settings")

@@ -44,6 +44,14 @@ def prometheus_rule_file_entry(service: str) -> str:
     return f"rules/{service}.yml"
 
 
+def mimir_rules_path(namespace: str) -> str:
+    return f"ruler/mimir/{namespace}.yml"
+
+
+def thanos_rules_path(service: str) -> str:
+    return f"ruler/thanos/{service}.yml"
+
+
 def prometheus_tests_path(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
 
