@@ -128,8 +128,10 @@ def test_every_form_of_scrape() -> None:
 
 def test_defaults_of_a_service_without_scrape() -> None:
     data = load(rendered(ROOT / "specs") / CONFIG)
-    job = data["scrape_configs"][0]
-    assert job == {"job_name": "discord-ops-bot", "metrics_path": "/metrics", "scheme": "http",
-                   "static_configs": [{"targets": ["discord-ops-bot:8080"]}]}
+    bot, gateway = data["scrape_configs"][:2]
+    assert bot == {"job_name": "discord-ops-bot", "scrape_interval": "30s", "metrics_path": "/metrics",
+                   "scheme": "http", "static_configs": [{"targets": ["discord-ops-bot:8000"]}]}
+    assert gateway == {"job_name": "event-gateway", "metrics_path": "/metrics", "scheme": "http",
+                       "static_configs": [{"targets": ["event-gateway:8080"]}]}  # no `scrape:`: the defaults
     assert data["global"] == {"scrape_interval": "15s", "evaluation_interval": "15s"}
     assert data["alerting"]["alertmanagers"][0]["static_configs"] == [{"targets": ["alertmanager:9093"]}]

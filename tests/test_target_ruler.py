@@ -108,7 +108,7 @@ def test_settings() -> None:
 
 
 def test_rendered_by_default_only_with_a_ruler_block(tmp_path: Path) -> None:
-    assert not (render_spec(ROOT / "specs", tmp_path / "a") / "ruler").exists()
+    assert not (render_spec(ROOT / "tests" / "specs" / "routing.yaml", tmp_path / "a") / "ruler").exists()
     assert (render_spec(DEPLOY_SPEC, tmp_path / "b") / "ruler" / "mimir" / "web.yml").exists()
 
 
