@@ -92,14 +92,16 @@ def comment_text(text: str) -> str:
 
 
 # A string written as a YAML literal block (`|`) reads back exactly when it ends in one newline,
-# holds only printable characters, and no line starts or ends with a space or holds a tab
-# (leading and trailing whitespace in a block is where YAML parsers differ).
-_BLOCK_UNSAFE = re.compile(r"(^[ \t])|([ \t]$)|\t", re.MULTILINE)
+# holds only printable characters, its first line has text and no leading space (the block's
+# indentation is read from it), and no line ends with whitespace or holds a tab (whitespace-only
+# lines and tabs are where YAML parsers differ).
+_BLOCK_UNSAFE = re.compile(r"[ \t]$|\t", re.MULTILINE)
 
 
 def _literal_block_ok(text: str) -> bool:
     body = text[:-1]
     return (text.endswith("\n") and not body.endswith("\n") and "\r" not in text
+            and body[:1] not in ("", " ", "\n")
             and _NEEDS_ESCAPE.search(text.replace("\n", "").replace('"', "").replace("\\", "")) is None
             and _BLOCK_UNSAFE.search(body) is None)
 

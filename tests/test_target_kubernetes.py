@@ -25,7 +25,7 @@ from khaosobs.kubernetes import (
     object_name,
 )
 from tests.conftest import ROOT, render_spec, rendered_once, run_khaosobs
-from tests.tools import promtools
+from tests.tools import debian13_tool, promtools
 
 CRDS = Path(__file__).parent / "crds"
 INVALID_EXAMPLES = {"seed-as-written.yaml"}
@@ -227,7 +227,8 @@ def test_alertmanager_secret_is_the_plain_config_and_amtool_accepts_it(spec: Pat
     (tmp_path / "alertmanager.yml").write_text(data["alertmanager.yaml"], encoding="utf-8")
     for name in templates:
         (tmp_path / "templates" / name).write_text(data[name], encoding="utf-8")
-    amtool = "amtool" if "028" not in spec.name else promtools()["2.53"].replace("promtool", "amtool")
+    # discord-028.yaml targets Alertmanager 0.28 (webhook_url_file): Debian 13's amtool
+    amtool = debian13_tool("amtool") if "028" in spec.name else "amtool"
     result = subprocess.run([amtool, "check-config", str(tmp_path / "alertmanager.yml")], capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
