@@ -133,6 +133,9 @@ def python_metric_identifier(metric: str) -> str:
 ALERTMANAGER_CONFIG_PATH = "alertmanager/alertmanager.yml"
 # Alertmanager reads `templates:` globs relative to its config file's folder.
 ALERTMANAGER_TEMPLATES_GLOB = "templates/*.tmpl"
+# The Prometheus Operator mounts the config Secret's keys (the templates too) here, and runs
+# Alertmanager on a copy of the config in another folder, so the relative glob finds nothing there.
+ALERTMANAGER_OPERATOR_TEMPLATES_GLOB = "/etc/alertmanager/config/*.tmpl"
 
 
 def alertmanager_template_path(name: str) -> str:

@@ -6,7 +6,8 @@ never disagree):
 - each scraped service -> a `PodMonitor`, with khaosobs.scrape's port, path, interval and selector
   and `job` set to the service's name (as in prometheus.yml, so rules see the same labels);
 - the Alertmanager config and its templates -> the Secret `alertmanager-<name>` the Prometheus
-  Operator's Alertmanager reads (`alertmanager.yaml`), verbatim;
+  Operator's Alertmanager reads (`alertmanager.yaml`), verbatim (with a `kubernetes:` block the
+  plain config also names the Operator's template folder, so one config serves both);
 - dashboards -> one ConfigMap each for Grafana's sidecar (labels `grafana_sidecar_labels`), or
   grafana-operator `GrafanaDashboard` objects; one object per dashboard keeps each under
   Kubernetes' 1 MiB limit whatever the number of dashboards;
@@ -183,8 +184,11 @@ class Manifests:
 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    # the plain outputs as a plain render of this spec with its `kubernetes:` block writes them
+    # (the defaults when `--target kubernetes` renders a spec without one)
+    deployed = spec if spec.kubernetes is not None else spec.model_copy(update={"kubernetes": Kubernetes()})
     plain = {f.path: f.content for module in (prometheus, alertmanager, grafana, loki)
-             for f in module.render(spec, renderer)}
+             for f in module.render(deployed, renderer)}
     manifests = Manifests(spec, renderer)
     manifests.prometheus_rules(plain)
     manifests.pod_monitors()
