@@ -280,6 +280,10 @@ def test_settings_reach_every_object() -> None:
         assert obj["metadata"]["labels"]["app.kubernetes.io/part-of"] == "deploy-lab"
     [loki] = [d for d in of_kind(out, "GrafanaDatasource") if d["spec"]["datasource"]["uid"] == "loki"]
     assert loki["spec"]["instanceSelector"] == {"matchLabels": {"dashboards": "main-grafana"}}
+    # Grafana's $__env{} works in provisioning files only: the operator substitutes from valuesFrom
+    assert loki["spec"]["datasource"]["secureJsonData"] == {"httpHeaderValue1": "${LOKI_AUTH}"}
+    assert loki["spec"]["valuesFrom"] == [{"targetPath": "secureJsonData.httpHeaderValue1", "valueFrom": {
+        "secretKeyRef": {"name": "deploy-lab-grafana-secrets", "key": "LOKI_AUTH"}}}]
 
 
 def test_crd_validation_is_real() -> None:
