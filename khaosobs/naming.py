@@ -52,6 +52,14 @@ def thanos_rules_path(service: str) -> str:
     return f"ruler/thanos/{service}.yml"
 
 
+KUBERNETES_KUSTOMIZATION_PATH = "kubernetes/kustomization.yaml"
+
+
+def kubernetes_manifest_path(kind: str, name: str) -> str:
+    """One object per file, by kind: `kubernetes/prometheusrules/<name>.yaml`."""
+    return f"kubernetes/{kind.lower()}s/{name}.yaml"
+
+
 def prometheus_tests_path(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
 

@@ -41,7 +41,6 @@ DESCRIPTION = ("Kubernetes manifests: PrometheusRule, PodMonitor, Alertmanager S
 
 MONITORING_API = "monitoring.coreos.com/v1"
 GRAFANA_API = "grafana.integreatly.org/v1beta1"
-KUSTOMIZATION_PATH = "kubernetes/kustomization.yaml"
 GRAFANA_ENV_RE = re.compile(r"\$__env\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -54,10 +53,6 @@ def parsed(text: str) -> dict[str, Any]:
 
 def by_default(spec: Spec) -> bool:
     return spec.kubernetes is not None
-
-
-def manifest_path(kind: str, name: str) -> str:
-    return f"kubernetes/{kind.lower()}s/{name}.yaml"
 
 
 class Manifests:
@@ -82,7 +77,7 @@ class Manifests:
         metadata: dict[str, Any] = {"name": name, "namespace": self.settings.namespace, "labels": self.labels(labels)}
         if annotations:
             metadata["annotations"] = annotations
-        self.objects.append((manifest_path(kind, name), {"apiVersion": api_version, "kind": kind,
+        self.objects.append((naming.kubernetes_manifest_path(kind, name), {"apiVersion": api_version, "kind": kind,
                                                          "metadata": metadata, **body}))
 
     def instance_selector(self) -> dict[str, Any]:
@@ -178,7 +173,8 @@ class Manifests:
             "namespace": self.settings.namespace,
             "resources": sorted(path.removeprefix("kubernetes/") for path, _ in self.objects),
         }
-        files.append(self.renderer.file(NAME, "kubernetes/kustomization.yaml.j2", KUSTOMIZATION_PATH, "yaml",
+        files.append(self.renderer.file(NAME, "kubernetes/kustomization.yaml.j2",
+                                        naming.KUBERNETES_KUSTOMIZATION_PATH, "yaml",
                                         kustomization=kustomization))
         return files
 
