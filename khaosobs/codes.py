@@ -258,6 +258,20 @@ _DECLARED: tuple[Code, ...] = (
            'Write e.g. "2.42" or "2.53.1".'),
     _error("alertmanager-version", "`targets.alertmanager` is not a version, older than khaosobs supports, or too old "
            "for a feature the spec uses (Discord `webhook_url_file` needs 0.28).", 'Write e.g. "0.25" or "0.28".'),
+    # --- deployment (checks/scrape.py, checks/kubernetes.py, checks/targets.py) -----------------
+    _error("scrape-port", "A scrape port is not 1-65535, is a port name without Kubernetes discovery, or is not a "
+           "valid port name.", "Write a port number, or a container port name with `scrape.kubernetes`."),
+    _error("scrape-target", "A scrape target is not host:port, or both `targets` and `kubernetes` are given.",
+           "Write targets as host:port, and choose static targets or Kubernetes discovery."),
+    _error("scrape-path", "A scrape path does not start with `/`.", "Write the path like /metrics."),
+    _error("scrape-job-name", "A service named like the Collector's scrape job (otel-collector) would clash with it.",
+           "Rename the service."),
+    _error("kubernetes-name", "A namespace or object name is not a valid DNS-1123 name.",
+           "Use lower-case letters, digits and '-', at most 63 characters, starting and ending alphanumeric."),
+    _error("kubernetes-label", "A Kubernetes label key or value is invalid (syntax, or a value over 63 characters).",
+           "Use a valid label: an optional DNS prefix and a name of at most 63 characters; values at most 63."),
+    _error("otelcol-version", "`targets.otelcol` is not a version, or older than khaosobs supports.",
+           'Write e.g. "0.117" or "0.144".'),
     # --- cross-signal wiring (checks/wiring.py) and the coverage policy (checks/coverage.py) -----
     _error("log-fields", "The log fields are empty or duplicated, or the service field is not a Loki label name.",
            "Give every field of `telemetry.logging.fields` a distinct name; the service field must be a label name."),

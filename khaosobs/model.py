@@ -109,12 +109,31 @@ class ServiceTracing(Model):
 class ServiceLogging(Model):
     service: str | None = Field(
         None, description="The value of its JSON logs' service field (and Loki label); default: the service's name")
+class PodDiscovery(Model):
+    """Kubernetes pod discovery (needs a Prometheus built with it: Debian's package is not)."""
+
+    namespace: str | None = Field(None, description="Namespace of the pods; default: every namespace")
+    selector: dict[str, str] | None = Field(
+        None, description="Pod labels that select the service; default {app.kubernetes.io/name: <service>}")
+
+
+class Scrape(Model):
+    """How Prometheus finds a service's metrics: `targets`, Kubernetes pod discovery, or `<service>:<port>`."""
+
+    port: int | str = Field(8080, description="Metrics port: a number, or a container port name (Kubernetes only)")
+    path: str = "/metrics"
+    interval: str | None = Field(None, description="Default: telemetry.metrics.scrape_interval")
+    scheme: Literal["http", "https"] = "http"
+    targets: list[str] = Field(default_factory=list, description="host:port addresses to scrape")
+    kubernetes: PodDiscovery | None = Field(None, description="Discover the service's pods instead")
 
 
 class Service(Model):
     name: str
     team: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
+    scrape: Scrape | None = Field(
+        None, description="How Prometheus scrapes it; a service with metrics and no `scrape` gets the defaults")
     metrics: list[Metric] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
     recording_rules: list[RecordingRule] = Field(default_factory=list)
@@ -200,7 +219,10 @@ class MetricsTelemetry(Model):
     provider: Literal["prometheus"] = "prometheus"
     alertmanager_webhook: str | None = None
     endpoint: str = Field("http://prometheus:9090", description="Prometheus URL for Grafana")
-    alertmanager_endpoint: str = Field("http://alertmanager:9093", description="Alertmanager URL for Grafana")
+    alertmanager_endpoint: str = Field(
+        "http://alertmanager:9093", description="Alertmanager URL for Grafana and Prometheus")
+    scrape_interval: str = Field("15s", description="prometheus.yml global scrape_interval")
+    evaluation_interval: str = Field("15s", description="prometheus.yml global evaluation_interval")
 
 
 class LogFields(Model):
@@ -245,6 +267,43 @@ class Targets(Model):
     prometheus: str = "2.42"
     alertmanager: str = "0.25"
     grafana: str = "11"
+    otelcol: str = Field("0.117", description="OpenTelemetry Collector (contrib) version; 0.144 renamed exporters")
+
+
+class Ruler(Model):
+    """Settings of the `ruler` target: the same rules for a horizontally scaled ruler."""
+
+    namespaces: Literal["service", "team"] = Field(
+        "service", description="One Mimir/Cortex ruler namespace per service, or per team (services without a team "
+                               "keep their own)")
+    source_tenants: list[str] = Field(
+        default_factory=list, description="Mimir federated rule groups: the tenants every group queries")
+    partial_response_strategy: Literal["abort", "warn"] = Field(
+        "abort", description="Thanos ruler: what a group does when a store answers partially")
+
+
+class Kubernetes(Model):
+    """Settings of the `kubernetes` target (Prometheus Operator and Grafana manifests)."""
+
+    namespace: str = "monitoring"
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Labels on every object, e.g. what the Prometheus ruleSelector/podMonitorSelector match")
+    dashboards: Literal["configmap", "grafana-operator"] = Field(
+        "configmap", description="ConfigMaps for Grafana's sidecar, or grafana-operator GrafanaDashboard objects")
+    grafana_sidecar_labels: dict[str, str] = Field(
+        default_factory=lambda: {"grafana_dashboard": "1"},
+        description="Labels Grafana's dashboard sidecar selects ConfigMaps by")
+    grafana_datasource_labels: dict[str, str] = Field(
+        default_factory=lambda: {"grafana_datasource": "1"},
+        description="Labels Grafana's datasource sidecar selects ConfigMaps by")
+    grafana_instance_selector: dict[str, str] = Field(
+        default_factory=lambda: {"dashboards": "grafana"},
+        description="grafana-operator: labels of the Grafana instances the objects apply to")
+    loki_rule_labels: dict[str, str] = Field(
+        default_factory=lambda: {"loki_rule": "1"},
+        description="Labels the Loki ruler's sidecar selects rule ConfigMaps by")
+    alertmanager: str = Field("main", description="Name of the Alertmanager object; its Secret is alertmanager-<name>")
 
 
 CoverageRequirement = Literal["metrics", "alerts", "dashboard", "slo", "log_alerts"]
@@ -268,3 +327,7 @@ class Spec(Model):
     dashboards: list[Dashboard] = Field(default_factory=list)
     alerting: Alerting | None = None
     policy: Policy | None = None
+    ruler: Ruler | None = Field(
+        None, description="Render the rules for Mimir/Cortex and Thanos rulers (the `ruler` target)")
+    kubernetes: Kubernetes | None = Field(
+        None, description="Render Kubernetes manifests (the `kubernetes` target) with these settings")

@@ -37,6 +37,31 @@ def prometheus_rules_path(service: str) -> str:
     return f"prometheus/rules/{service}.yml"
 
 
+PROMETHEUS_CONFIG_PATH = "prometheus/prometheus.yml"
+
+
+def prometheus_rule_file_entry(service: str) -> str:
+    """A rule file as prometheus.yml names it: relative to prometheus.yml's folder, which is how
+    Prometheus and promtool resolve `rule_files`."""
+    return f"rules/{service}.yml"
+
+
+def mimir_rules_path(namespace: str) -> str:
+    return f"ruler/mimir/{namespace}.yml"
+
+
+def thanos_rules_path(service: str) -> str:
+    return f"ruler/thanos/{service}.yml"
+
+
+KUBERNETES_KUSTOMIZATION_PATH = "kubernetes/kustomization.yaml"
+
+
+def kubernetes_manifest_path(kind: str, name: str) -> str:
+    """One object per file, by kind: `kubernetes/prometheusrules/<name>.yaml`."""
+    return f"kubernetes/{kind.lower()}s/{name}.yaml"
+
+
 def prometheus_tests_path(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
 
@@ -123,6 +148,9 @@ def python_metric_identifier(metric: str) -> str:
 ALERTMANAGER_CONFIG_PATH = "alertmanager/alertmanager.yml"
 # Alertmanager reads `templates:` globs relative to its config file's folder.
 ALERTMANAGER_TEMPLATES_GLOB = "templates/*.tmpl"
+# The Prometheus Operator mounts the config Secret's keys (the templates too) here, and runs
+# Alertmanager on a copy of the config in another folder, so the relative glob finds nothing there.
+ALERTMANAGER_OPERATOR_TEMPLATES_GLOB = "/etc/alertmanager/config/*.tmpl"
 
 
 def alertmanager_template_path(name: str) -> str:

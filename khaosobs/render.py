@@ -15,6 +15,6 @@ def render_outputs(spec: Spec, spec_source: str, *, targets: list[str] | None = 
     renderer = Renderer(make_environment(templates), spec_source)
     files: list[OutputFile] = []
     for target in all_targets():
-        if targets is None or target.name in targets:
+        if target.name in targets if targets is not None else target.by_default(spec):
             files.extend(target.render(spec, renderer))
     return sorted(files, key=lambda f: f.path)

@@ -89,3 +89,65 @@ def python_literal(value: Any) -> str:
 def comment_text(text: str) -> str:
     """Text safe inside a `#` comment line: no line breaks."""
     return re.sub(r"[\r\n\x85\u2028\u2029]+", " ", text)
+
+
+# A string written as a YAML literal block (`|`) reads back exactly when it ends in one newline,
+# holds only printable characters, its first line has text and no leading space (the block's
+# indentation is read from it), and no line ends with whitespace or holds a tab (whitespace-only
+# lines and tabs are where YAML parsers differ).
+_BLOCK_UNSAFE = re.compile(r"[ \t]$|\t", re.MULTILINE)
+
+
+def _literal_block_ok(text: str) -> bool:
+    body = text[:-1]
+    return (text.endswith("\n") and not body.endswith("\n") and "\r" not in text
+            and body[:1] not in ("", " ", "\n")
+            and _NEEDS_ESCAPE.search(text.replace("\n", "").replace('"', "").replace("\\", "")) is None
+            and _BLOCK_UNSAFE.search(body) is None)
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+# Plain words YAML 1.1 reads as something other than text
+_YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def yaml_key(key: str) -> str:
+    """A mapping key: plain when it can only be read as itself, else double-quoted."""
+    if _PLAIN_KEY.fullmatch(key) and key.lower() not in _YAML11_WORDS:
+        return key
+    return yaml_string(key)
+
+
+def yaml_block(value: Any, indent: int = 0) -> str:
+    """Block-style YAML for nested data (Kubernetes manifests, prometheus.yml): mappings and lists
+    as blocks, every scalar through `yaml_value`, multi-line text as a literal block when it reads
+    back exactly. The result parses back to exactly `value`."""
+    return "\n".join(_block_lines(value, indent))
+
+
+def _block_lines(value: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            lines.extend(_entry(f"{pad}{yaml_key(str(key))}:", item, indent))
+    elif isinstance(value, (list, tuple)) and value:
+        for item in value:
+            if isinstance(item, dict) and item:
+                nested = _block_lines(item, indent + 2)
+                lines.append(f"{pad}- {nested[0][indent + 2:]}")
+                lines.extend(nested[1:])
+            else:
+                lines.extend(_entry(f"{pad}-", item, indent))
+    else:
+        lines.append(pad + yaml_value(value))
+    return lines
+
+
+def _entry(head: str, item: Any, indent: int) -> list[str]:
+    if isinstance(item, (dict, list, tuple)) and item:
+        return [head, *_block_lines(item, indent + 2)]
+    if isinstance(item, str) and "\n" in item and _literal_block_ok(item):
+        pad = " " * (indent + 2)
+        return [f"{head} |", *[pad + line if line else "" for line in item[:-1].split("\n")]]
+    return [f"{head} {yaml_value(item)}"]

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import jinja2
 
 from khaosobs.output import OutputFile
-from khaosobs.serialise import comment_text, json_text, python_literal, yaml_value
+from khaosobs.serialise import comment_text, json_text, python_literal, yaml_block, yaml_key, yaml_value
 
 FileKind = Literal["yaml", "json", "python", "text"]
 
@@ -55,6 +55,8 @@ def _environment(override_dir: Path | None) -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["yaml"] = yaml_value
+    env.filters["yaml_block"] = yaml_block
+    env.filters["yaml_key"] = yaml_key
     env.filters["json"] = json_text
     env.filters["comment"] = comment_text
     env.filters["python"] = python_literal

@@ -9,6 +9,10 @@ Version = tuple[int, int, int]
 PROMETHEUS_MIN: Version = (2, 42, 0)
 ALERTMANAGER_MIN: Version = (0, 25, 0)
 DISCORD_URL_FILE: Version = (0, 28, 0)  # Alertmanager discord_configs.webhook_url_file
+OTELCOL_MIN: Version = (0, 117, 0)  # the Collector's first release of 2025
+# Collector v0.144.0 renamed the `otlp` and `otlphttp` exporters `otlp_grpc` and `otlp_http`
+# (open-telemetry/opentelemetry-collector#14403, #14397); the old names log a deprecation warning.
+OTELCOL_OTLP_RENAME: Version = (0, 144, 0)
 
 _VERSION_RE = re.compile(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
@@ -37,3 +41,7 @@ def prometheus_version(text: str) -> Version:
 
 def alertmanager_version(text: str) -> Version:
     return parse_version(text) or ALERTMANAGER_MIN
+
+
+def otelcol_version(text: str) -> Version:
+    return parse_version(text) or OTELCOL_MIN

@@ -7,6 +7,8 @@
   receivers and exporters; no component twice in one list;
 - memory_limiter is the first processor of every pipeline (and present), batch the last;
 - the removed exporters `loki` and `logging` are not used;
+- with a Collector version: from v0.144 the OTLP exporters are `otlp_grpc`/`otlp_http` (the old
+  `otlp`/`otlphttp` are deprecated aliases that log a warning), before it only the old names exist;
 - receivers and the health check bind explicitly (`0.0.0.0:<port>`; the default is localhost);
 - `$` only as `${env:NAME}` / `${file:/path}` references or `$$`; secret-bearing settings hold
   nothing but such a reference (after an optional `Bearer `/`Basic `); no value looks like a literal secret.
@@ -56,7 +58,24 @@ def _references_only(text: str) -> str:
     return REFERENCE.sub("", text.replace("$$", ""))
 
 
-def problems(config: Any) -> list[str]:
+# v0.144.0 renamed the OTLP exporters (open-telemetry/opentelemetry-collector#14403, #14397)
+OTLP_RENAME = (0, 144, 0)
+OTLP_NEW_NAMES = {"otlp": "otlp_grpc", "otlphttp": "otlp_http"}
+
+
+def _exporter_name_problems(exporters: dict[str, Any], version: tuple[int, int, int]) -> list[str]:
+    found = []
+    for exporter in exporters:
+        kind = _type(exporter)
+        if version >= OTLP_RENAME and kind in OTLP_NEW_NAMES:
+            found.append(f"exporters: {exporter}: {kind!r} is a deprecated alias since v0.144; "
+                         f"use {OTLP_NEW_NAMES[kind]!r}")
+        if version < OTLP_RENAME and kind in OTLP_NEW_NAMES.values():
+            found.append(f"exporters: {exporter}: {kind!r} does not exist before v0.144")
+    return found
+
+
+def problems(config: Any, version: tuple[int, int, int] | None = None) -> list[str]:
     if not isinstance(config, dict):
         return ["the config is not a mapping"]
     found: list[str] = []
@@ -74,6 +93,8 @@ def problems(config: Any) -> list[str]:
             found.append(
                 f"exporters: {exporter} was removed from the Collector; {REMOVED_EXPORTERS[_type(exporter)]}"
             )
+    if version is not None:
+        found += _exporter_name_problems(sections["exporters"], version)
     found += _pipeline_problems(config.get("service") or {}, sections)
     found += _bind_problems(sections)
     found += _secret_problems(config)

@@ -1,9 +1,12 @@
-"""End to end: a real Prometheus evaluates the rules khaosobs renders and a real Alertmanager routes
-its alerts with the config khaosobs renders (both files loaded unchanged) to local webhook receivers.
+"""End to end: a real Prometheus runs the prometheus.yml khaosobs renders (its rule files, its
+Alertmanager, its scrape job) and a real Alertmanager routes the alerts with the config khaosobs
+renders (every file loaded unchanged) to local webhook receivers.
 
-tests/specs/e2e.yaml is the spec; its webhook URLs name 127.0.0.1:9 (nothing listens there), which
-this test replaces with its receiver's address before rendering. A tiny exporter serves the gauges
-the alerts watch; flipping them fires and resolves the alerts.
+tests/specs/e2e.yaml is the spec; its webhook URLs name 127.0.0.1:9 (nothing listens there) and its
+Alertmanager and scrape target name ports 19093 and 19100, which this test replaces with its own
+before rendering. The scrape target is a separate process serving the service's metrics through
+its generated prometheus_client module (instrumentation/python/e2e_svc_metrics.py); setting its
+gauges fires and resolves the alerts.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -24,12 +28,17 @@ from typing import Any
 
 import pytest
 
+from khaosobs import naming
+from khaosobs.naming import python_metric_identifier
 from tests.conftest import ROOT, run_khaosobs
 
 pytestmark = pytest.mark.realtools
 
 E2E_SPEC = ROOT / "tests" / "specs" / "e2e.yaml"
 PLACEHOLDER = "http://127.0.0.1:9/"
+ALERTMANAGER_PLACEHOLDER = "127.0.0.1:19093"
+TARGET_PLACEHOLDER = "127.0.0.1:19100"
+SERVICE = "e2e-svc"
 DEADLINE = 60.0  # seconds; delivery takes ~5 s (scrape 1 s, for 2 s, group_wait 1 s)
 QUIET = 3.0  # seconds to wait for a notification that must not come (3 group intervals)
 PATHS = ("/default", "/critical", "/warnings")
@@ -52,33 +61,45 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The service's side: its generated module, imported from the rendered file, served by
+# prometheus_client's own HTTP server; each stdin line `IDENTIFIER VALUE` sets a gauge.
+EXPORTER = """
+import importlib.util, sys
+from prometheus_client import start_http_server
+spec = importlib.util.spec_from_file_location("service_metrics", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+for assignment in sys.argv[3:]:
+    name, value = assignment.split("=")
+    getattr(module, name).set(float(value))
+start_http_server(int(sys.argv[2]), addr="127.0.0.1")
+print("ready", flush=True)
+for line in sys.stdin:
+    name, value = line.split()
+    getattr(module, name).set(float(value))
+    print("ok", flush=True)
+"""
+
+
 class Exporter:
-    """Serves /metrics with gauges the test sets."""
+    """The service: a process serving its metrics through its generated prometheus_client module."""
 
-    def __init__(self) -> None:
-        self.values = {"e2e_up": 1.0, "e2e_queue_depth": 0.0}
-        exporter = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = "".join(f"# TYPE {name} gauge\n{name} {value}\n"
-                               for name, value in exporter.values.items())
-                data = body.encode()
-                self.send_response(200 if self.path == "/metrics" else 404)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = int(self.server.server_address[1])
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def __init__(self, module: Path, port: int, **initial: float) -> None:
+        self.port = port
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", EXPORTER, str(module), str(port),
+             *(f"{python_metric_identifier(name)}={value}" for name, value in initial.items())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != "ready":
+            pytest.fail(f"the exporter of {module.name} did not start")
 
     def set(self, **values: float) -> None:
-        self.values.update(values)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        for name, value in values.items():
+            self.process.stdin.write(f"{python_metric_identifier(name)} {value}\n")
+            self.process.stdin.flush()
+            assert self.process.stdout.readline().strip() == "ok"
 
 
 @dataclass
@@ -166,7 +187,7 @@ def get(url: str) -> Any:
         return json.loads(response.read() or b"null")
 
 
-def wait_ready(name: str, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_ready(name: str, url: str, process: subprocess.Popen[Any], log: Path) -> None:
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -190,7 +211,7 @@ def wait_until(what: str, done: Callable[[], bool], log: Path) -> None:
     pytest.fail(f"timed out waiting for {what}:\n{tail(log)}")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[Any]) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -204,30 +225,28 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     prometheus, alertmanager = binary("prometheus"), binary("prometheus-alertmanager")
     tmp = tmp_path_factory.mktemp("e2e")
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: list[subprocess.Popen[Any]] = []
     servers: list[ThreadingHTTPServer] = []
     try:
-        exporter, receiver = Exporter(), Receiver()
-        servers += [exporter.server, receiver.server]
+        receiver = Receiver()
+        servers.append(receiver.server)
+        am_port, prom_port, exporter_port = free_port(), free_port(), free_port()
         spec_text = E2E_SPEC.read_text(encoding="utf-8")
         assert spec_text.count(PLACEHOLDER) == len(PATHS)
-        (tmp / "e2e.yaml").write_text(spec_text.replace(PLACEHOLDER, f"http://127.0.0.1:{receiver.port}/"),
-                                      encoding="utf-8")
+        assert spec_text.count(ALERTMANAGER_PLACEHOLDER) == spec_text.count(TARGET_PLACEHOLDER) == 1
+        spec_text = (spec_text.replace(PLACEHOLDER, f"http://127.0.0.1:{receiver.port}/")
+                     .replace(ALERTMANAGER_PLACEHOLDER, f"127.0.0.1:{am_port}")
+                     .replace(TARGET_PLACEHOLDER, f"127.0.0.1:{exporter_port}"))
+        (tmp / "e2e.yaml").write_text(spec_text, encoding="utf-8")
         rendered = run_khaosobs("render", "e2e.yaml", "-o", "generated", "-t", "alertmanager",
-                                "-t", "prometheus", cwd=tmp)
+                                "-t", "prometheus", "-t", "instrumentation", cwd=tmp)
         assert rendered.returncode == 0, rendered.stderr
         out = tmp / "generated"
         rules = sorted((out / "prometheus" / "rules").glob("*.yml"))
-        assert [r.name for r in rules] == ["e2e-svc.yml"]
-
-        am_port, prom_port = free_port(), free_port()
-        (tmp / "prometheus.yml").write_text(json.dumps({  # JSON is YAML
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": [str(rule) for rule in rules],
-            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
-            "scrape_configs": [{"job_name": "e2e",
-                                "static_configs": [{"targets": [f"127.0.0.1:{exporter.port}"]}]}],
-        }))
+        assert [r.name for r in rules] == [f"{SERVICE}.yml"]
+        exporter = Exporter(out / naming.instrumentation_path(SERVICE), exporter_port,
+                            e2e_up=1, e2e_queue_depth=0)
+        processes.append(exporter.process)
         logs = {"alertmanager": tmp / "alertmanager.log", "prometheus": tmp / "prometheus.log"}
         commands = {
             "alertmanager": [alertmanager, f"--config.file={out / 'alertmanager' / 'alertmanager.yml'}",
@@ -235,7 +254,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                              f"--web.listen-address=127.0.0.1:{am_port}",
                              # no cluster: otherwise every notification first waits ~10 s for peers
                              "--cluster.listen-address="],
-            "prometheus": [prometheus, f"--config.file={tmp / 'prometheus.yml'}",
+            # the generated prometheus.yml, unchanged: its rule_files are relative to its folder
+            "prometheus": [prometheus, f"--config.file={out / naming.PROMETHEUS_CONFIG_PATH}",
                            f"--storage.tsdb.path={tmp / 'prometheus-data'}",
                            f"--web.listen-address=127.0.0.1:{prom_port}"],
         }
@@ -246,10 +266,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             wait_ready(name, urls[name] + "/-/ready", processes[-1], logs[name])
         # Prometheus discovers its Alertmanager and scrape target a few seconds after it is ready;
         # wait for both, so that the delivery times below measure the alerting pipeline alone
-        wait_until("Prometheus to scrape the exporter and know the Alertmanager", lambda: bool(
+        wait_until("Prometheus to scrape the service and know the Alertmanager", lambda: bool(
             get(f"{urls['prometheus']}/api/v1/alertmanagers")["data"]["activeAlertmanagers"]
             and [t for t in get(f"{urls['prometheus']}/api/v1/targets")["data"]["activeTargets"]
-                 if t["health"] == "up"]), logs["prometheus"])
+                 if t["health"] == "up" and t["labels"]["job"] == SERVICE]), logs["prometheus"])
         yield Stack(exporter, receiver, urls["alertmanager"], urls["prometheus"], logs, time.monotonic())
     finally:
         for process in reversed(processes):
@@ -276,7 +296,7 @@ def test_alerts_reach_the_receivers_their_routes_name(stack: Stack,
     [alert] = critical.alerts("E2EServiceDown")
     assert alert["labels"] == {"alertname": "E2EServiceDown", "severity": "critical", "service": "e2e-svc",
                                "team": "qa", "tier": "test", "instance": f"127.0.0.1:{stack.exporter.port}",
-                               "job": "e2e"}
+                               "job": SERVICE}
     # the spec's Go template text reached Prometheus verbatim and was expanded there
     instance = f"127.0.0.1:{stack.exporter.port}"
     assert alert["annotations"]["summary"] == f'e2e-svc is down on {instance} ("quoted": yes)'

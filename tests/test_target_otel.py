@@ -15,6 +15,7 @@ import yaml
 from khaosobs import naming
 from khaosobs.pipeline import validate_paths
 from khaosobs.targets import otel
+from khaosobs.versions import otelcol_version
 from tests import otel_rules
 from tests.conftest import EXAMPLE_SPECS, render_spec, rendered_once
 
@@ -234,3 +235,42 @@ def test_the_rules_reject_what_is_not_a_config() -> None:
 # --- snapshots ---------------------------------------------------------------------------------
 
 
+
+
+@pytest.mark.parametrize(("otelcol", "loki", "tempo"), [
+    (None, "otlphttp/loki", "otlp/tempo"),        # the default target: a 2025 Collector
+    ("0.143.1", "otlphttp/loki", "otlp/tempo"),
+    ("0.144", "otlp_http/loki", "otlp_grpc/tempo"),  # v0.144 renamed the OTLP exporters
+    ("1.2.0", "otlp_http/loki", "otlp_grpc/tempo"),
+])
+def test_exporter_names_follow_the_targeted_collector(tmp_path: Path, otelcol: str | None, loki: str,
+                                                      tempo: str) -> None:
+    spec = tmp_path / "spec.yaml"
+    data: dict[str, Any] = {"version": 1, "project": "otel-lab"}
+    if otelcol is not None:
+        data["targets"] = {"otelcol": otelcol}
+    spec.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = _config(_render(spec, tmp_path / "out"))
+    assert set(config["exporters"]) == {"prometheus", loki, tempo}
+    assert config["service"]["pipelines"]["logs"]["exporters"] == [loki]
+    assert config["service"]["pipelines"]["traces"]["exporters"] == [tempo]
+    version = otelcol_version(otelcol or "0.117")
+    assert otel_rules.problems(config, version) == []
+    # the rule is real: the other generation's names are refused for this version
+    other = {"otlp_http/loki": "otlphttp/loki", "otlp_grpc/tempo": "otlp/tempo",
+             "otlphttp/loki": "otlp_http/loki", "otlp/tempo": "otlp_grpc/tempo"}
+    swapped = copy.deepcopy(config)
+    for name in (loki, tempo):
+        swapped["exporters"][other[name]] = swapped["exporters"].pop(name)
+    for signal in ("logs", "traces"):
+        pipeline = swapped["service"]["pipelines"][signal]
+        pipeline["exporters"] = [other[e] for e in pipeline["exporters"]]
+    assert len(otel_rules.problems(swapped, version)) == 2
+
+
+def test_an_unreadable_collector_target_is_an_error(tmp_path: Path, khaosobs: Callable[..., Any]) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("version: 1\nproject: otel-lab\ntargets: {otelcol: \"0.100\"}\n", encoding="utf-8")
+    result = khaosobs("validate", spec, "--format", "json")
+    assert result.returncode == 1
+    assert '"otelcol-version"' in result.stdout

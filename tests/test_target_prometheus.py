@@ -16,7 +16,7 @@ from khaosobs.targets.prometheus import SLO_WINDOWS, decimal_text, error_budget
 from tests.conftest import EXAMPLE_SPECS
 from tests.rules_helpers import ids, promtool, render, rendered_example, yielded
 
-RULE_FILES = yielded("prometheus")
+RULE_FILES = [(spec, path) for spec, path in yielded("prometheus") if path.startswith("prometheus/rules/")]
 
 
 def load_spec(spec: Path) -> Spec:
@@ -50,6 +50,9 @@ def test_example_yields_one_file_per_service() -> None:
         services = [s.name for s in load_spec(spec).services]
         expected = sorted(f"prometheus/rules/{s}.yml" for s in services)
         assert sorted(p for s, p in RULE_FILES if s == spec) == expected
+        # and prometheus.yml, which names them (tests/test_prometheus_config.py)
+        assert sorted(p for s, p in yielded("prometheus") if s == spec) == sorted(
+            [*expected, "prometheus/prometheus.yml"])
 
 
 @pytest.mark.parametrize("spec", EXAMPLE_SPECS, ids=[s.stem for s in EXAMPLE_SPECS])

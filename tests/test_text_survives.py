@@ -81,7 +81,9 @@ def build_spec(text: str) -> dict[str, Any]:
 
 def render_all(text: str, folder: Path) -> dict[str, str]:
     spec_file = folder / "spec.yaml"
-    spec_file.write_text(yaml.safe_dump(build_spec(text), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    # with the Kubernetes manifests and the ruler files, which hold the other outputs' text again
+    spec = {**build_spec(text), "kubernetes": {}, "ruler": {}}
+    spec_file.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     validation = validate_paths([spec_file])
     # secret-looking text is rightly refused; anything else must be accepted
     assume(not any(d.code.startswith("secret") for d in validation.diagnostics.errors))
@@ -129,6 +131,19 @@ def test_free_text_survives_every_output(text: str, tmp_path: Path) -> None:
     calls = [n for n in ast.walk(module) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Counter"]
     (call,) = calls
     assert [ast.literal_eval(a) for a in call.args] == ["jobs_total", text]
+
+    # the manifests and ruler files hold the same data, whatever the text
+    manifest = yaml.safe_load(files["kubernetes/prometheusrules/prop-svc.yaml"])
+    assert manifest["spec"]["groups"] == rules["groups"]
+    loki_map = yaml.safe_load(files["kubernetes/configmaps/prop-loki-rules-svc.yaml"])
+    assert loki_map["data"] == {"svc.yaml": files["loki/rules/svc.yml"]}
+    dashboard_map = yaml.safe_load(files["kubernetes/configmaps/prop-dashboard-prop.yaml"])
+    assert dashboard_map["data"] == {"prop.json": files["grafana/dashboards/prop.json"]}
+    secret = yaml.safe_load(files["kubernetes/secrets/alertmanager-main.yaml"])
+    assert secret["stringData"]["alertmanager.yaml"] == files["alertmanager/alertmanager.yml"]
+    thanos = yaml.safe_load(files["ruler/thanos/svc.yml"])
+    assert [{k: v for k, v in g.items() if k not in ("interval", "partial_response_strategy")}
+            for g in thanos["groups"]] == rules["groups"]
 
     for path, content in files.items():
         assert content.endswith("\n"), path

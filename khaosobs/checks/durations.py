@@ -41,6 +41,11 @@ def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
                     yield expect.at, (*tpath, "expect", e, "at"), "test time `at`"
         for i, slo in enumerate(service.slos):
             yield slo.window, (*base, "slos", i, "window"), "SLO window"
+        if service.scrape is not None and service.scrape.interval is not None:
+            yield service.scrape.interval, (*base, "scrape", "interval"), "scrape interval"
+    metrics = ctx.spec.telemetry.metrics
+    yield metrics.scrape_interval, ("telemetry", "metrics", "scrape_interval"), "scrape_interval"
+    yield metrics.evaluation_interval, ("telemetry", "metrics", "evaluation_interval"), "evaluation_interval"
     if ctx.spec.alerting is not None:
         for route, path in ctx.routes():
             for key in ("group_wait", "group_interval", "repeat_interval"):
@@ -54,7 +59,8 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         ms = duration_ms(value)
         if ms is None:
             yield ctx.error("duration", f'{what} "{value}" is not a duration', path, _hint(value))
-        elif ms == 0 and path[-1] in ("group_interval", "repeat_interval", "interval", "window"):
+        elif ms == 0 and path[-1] in ("group_interval", "repeat_interval", "interval", "window",
+                                       "scrape_interval", "evaluation_interval"):
             yield ctx.error("duration", f"{what} must be longer than 0", path)
     for d, dashboard in enumerate(ctx.spec.dashboards):
         if (

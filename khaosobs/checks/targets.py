@@ -6,9 +6,11 @@ from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.versions import ALERTMANAGER_MIN, PROMETHEUS_MIN, Version, parse_version, version_text
+from khaosobs.versions import ALERTMANAGER_MIN, OTELCOL_MIN, PROMETHEUS_MIN, Version, parse_version, version_text
 
-_CODES = {"prometheus": "prometheus-version", "alertmanager": "alertmanager-version"}
+TOOL_NAMES = {"otelcol": "the OpenTelemetry Collector"}
+
+_CODES = {"prometheus": "prometheus-version", "alertmanager": "alertmanager-version", "otelcol": "otelcol-version"}
 
 
 def _target(ctx: CheckContext, tool: str, text: str, minimum: Version, example: str) -> Iterable[Diagnostic]:
@@ -20,11 +22,14 @@ def _target(ctx: CheckContext, tool: str, text: str, minimum: Version, example: 
                         f"write the version like {example}")
     elif version < minimum:
         yield ctx.error(code,
-                        f"khaosobs renders for {tool.capitalize()} {version_text(minimum)} or newer, not {text}",
-                        path, f'upgrade {tool.capitalize()} and write "{version_text(minimum)}" or newer')
+                        f"khaosobs renders for {TOOL_NAMES.get(tool, tool.capitalize())} {version_text(minimum)} "
+                        f"or newer, not {text}",
+                        path, f'upgrade {TOOL_NAMES.get(tool, tool.capitalize())} and write '
+                        f'"{version_text(minimum)}" or newer')
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     targets = ctx.spec.targets
     yield from _target(ctx, "prometheus", targets.prometheus, PROMETHEUS_MIN, '"2.42" or "2.53.1"')
     yield from _target(ctx, "alertmanager", targets.alertmanager, ALERTMANAGER_MIN, '"0.25" or "0.28.1"')
+    yield from _target(ctx, "otelcol", targets.otelcol, OTELCOL_MIN, '"0.117" or "0.144.0"')

@@ -4,6 +4,9 @@ Every module in this package (not starting with `_`) defines `NAME: str`, `DESCR
 `render(spec: Spec, renderer: Renderer) -> list[OutputFile]` (build a plain context, then
 `renderer.file(...)`). It is picked up by `all_targets()`; the CLI, the writer and the tests
 parametrize over that registry, so a new output is one module plus its templates.
+
+A module may also define `by_default(spec: Spec) -> bool`: whether a plain `render` (no
+`--target`) renders it; without it, always. `--target NAME` renders a target whatever it says.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ from khaosobs.output import OutputFile
 from khaosobs.templating import Renderer
 
 RenderFn = Callable[[Spec, Renderer], list[OutputFile]]
+DefaultFn = Callable[[Spec], bool]
+
+
+def _always(spec: Spec) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,7 @@ class Target:
     name: str
     description: str
     render: RenderFn
+    by_default: DefaultFn = _always
 
 
 def target_names() -> list[str]:
@@ -35,5 +44,6 @@ def all_targets() -> list[Target]:
     targets = []
     for name in target_names():
         module = importlib.import_module(f"{__name__}.{name}")
-        targets.append(Target(module.NAME, module.DESCRIPTION, module.render))
+        targets.append(Target(module.NAME, module.DESCRIPTION, module.render,
+                              getattr(module, "by_default", _always)))
     return targets

@@ -19,6 +19,7 @@ from typing import Any
 from khaosobs.model import Alerting, InhibitRule, Receiver, Route, Spec
 from khaosobs.naming import (
     ALERTMANAGER_CONFIG_PATH,
+    ALERTMANAGER_OPERATOR_TEMPLATES_GLOB,
     ALERTMANAGER_TEMPLATES_GLOB,
     alertmanager_template_path,
     file_ref_path,
@@ -92,7 +93,9 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
         "route": _route(alerting.route),
         "receivers": [_receiver(r) for r in alerting.receivers],
         "inhibit_rules": [rule.model_dump() for rule in inhibit_rules(alerting)],
-        "templates": [ALERTMANAGER_TEMPLATES_GLOB],
+        # with Kubernetes manifests, the same config also runs from the Operator's Secret
+        "templates": [ALERTMANAGER_TEMPLATES_GLOB,
+                      *([ALERTMANAGER_OPERATOR_TEMPLATES_GLOB] if spec.kubernetes is not None else [])],
     }
     files = [renderer.file(NAME, "alertmanager/alertmanager.yml.j2", ALERTMANAGER_CONFIG_PATH, "yaml",
                            **context)]

@@ -11,8 +11,9 @@ Choices (the user-facing reference for them):
   (`tls.insecure`);
 - every pipeline runs memory_limiter first and batch last; receivers and the health check bind
   0.0.0.0 explicitly (the Collector's default became localhost).
-- component names `otlp`/`otlphttp`: every 2025 release knows them; v0.144 (2026) renamed them
-  `otlp_grpc`/`otlp_http` and keeps the old names as deprecated aliases (a startup warning).
+- component names follow `targets.otelcol`: `otlp`/`otlphttp` below 0.144 (every 2025 release
+  knows them); v0.144 (2026) renamed them `otlp_grpc`/`otlp_http` and keeps the old names as
+  deprecated aliases that log a warning, so a target of 0.144 or later writes the new names.
   Upstream also steers batching towards the exporters' `sending_queue`; the batch processor
   still works in every supported release.
 """
@@ -25,6 +26,7 @@ from khaosobs import naming
 from khaosobs.model import Spec
 from khaosobs.output import OutputFile
 from khaosobs.templating import Renderer
+from khaosobs.versions import OTELCOL_OTLP_RENAME, otelcol_version
 from khaosobs.wiring import otlp_grpc_port
 
 NAME = "otel"
@@ -44,11 +46,20 @@ def loki_otlp_endpoint(endpoint: str) -> str:
     return base if base.endswith("/otlp") else f"{base}/otlp"
 
 
+def otlp_exporter_names(otelcol: str) -> tuple[str, str]:
+    """(gRPC, HTTP) OTLP exporter type names for the targeted Collector version."""
+    if otelcol_version(otelcol) >= OTELCOL_OTLP_RENAME:
+        return "otlp_grpc", "otlp_http"
+    return "otlp", "otlphttp"
+
+
 def collector_context(spec: Spec) -> dict[str, Any]:
     telemetry = spec.telemetry
     auth = telemetry.logging.auth_secret_ref
     tempo = telemetry.tracing.tempo_endpoint
+    grpc_exporter, http_exporter = otlp_exporter_names(spec.targets.otelcol)
     return {
+        "exporters": {"loki": f"{http_exporter}/loki", "tempo": f"{grpc_exporter}/tempo"},
         "loki_endpoint": collector_literal(loki_otlp_endpoint(telemetry.logging.endpoint)),
         "loki_headers": {"Authorization": collector_secret(auth)} if auth else {},
         "tempo_endpoint": collector_literal(tempo),

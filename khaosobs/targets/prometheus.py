@@ -11,13 +11,15 @@ from decimal import Decimal
 
 from khaosobs.alerts import alert_labels, slo_alert_labels, slo_tiers
 from khaosobs.model import SLO, Service, SLOTier, Spec
-from khaosobs.naming import prometheus_rules_path, slo_alert_name, slo_ratio_record
+from khaosobs.naming import PROMETHEUS_CONFIG_PATH, prometheus_rules_path, slo_alert_name, slo_ratio_record
 from khaosobs.output import OutputFile
+from khaosobs.targets._prometheus_config import prometheus_config
 from khaosobs.targets._rules import Rule, alert_annotations, alert_rule, promql_selector, recording_rule
 from khaosobs.templating import Renderer
 
 NAME = "prometheus"
-DESCRIPTION = "Prometheus rule files (recording rules, SLO burn-rate rules, alerts), one per service"
+DESCRIPTION = ("Prometheus rule files (recording rules, SLO burn-rate rules, alerts), one per service, "
+               "and prometheus.yml")
 
 SLO_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 # tier -> ((long window, short window, burn factor), ...): SRE workbook, chapter 5, table 5-8
@@ -29,9 +31,11 @@ BURN_RATE_TIERS: dict[str, tuple[tuple[str, str, str], ...]] = {
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     return [
-        renderer.file(NAME, "prometheus/rules.yml.j2", prometheus_rules_path(service.name), "yaml",
-                      groups=[{"name": service.name, "rules": service_rules(service)}])
-        for service in spec.services
+        *(renderer.file(NAME, "prometheus/rules.yml.j2", prometheus_rules_path(service.name), "yaml",
+                        groups=[{"name": service.name, "rules": service_rules(service)}])
+          for service in spec.services),
+        renderer.file(NAME, "prometheus/prometheus.yml.j2", PROMETHEUS_CONFIG_PATH, "yaml",
+                      config=prometheus_config(spec)),
     ]
 
 
