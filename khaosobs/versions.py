@@ -9,6 +9,21 @@ Version = tuple[int, int, int]
 PROMETHEUS_MIN: Version = (2, 42, 0)
 ALERTMANAGER_MIN: Version = (0, 25, 0)
 DISCORD_URL_FILE: Version = (0, 28, 0)  # Alertmanager discord_configs.webhook_url_file
+# Alertmanager fields 0.25 lacks, with the release that has them. Checked with the real amtool:
+# `amtool check-config` 0.25 refuses each ("field … not found"), 0.28.1 accepts each
+# (tests/test_alertmanager_versions.py). The releases in between follow Alertmanager's changelog:
+# url_file (#3223) and bot_token_file (#3226) came in 0.26, as did msteams_configs; Discord's and
+# Teams' webhook_url_file came in 0.27 but was only read correctly from 0.28 (#3728).
+ALERTMANAGER_FIELDS: dict[str, Version] = {
+    "webhook_configs.url_file": (0, 26, 0),
+    "telegram_configs.bot_token_file": (0, 26, 0),
+    "msteams_configs": (0, 26, 0),
+    "msteams_configs.webhook_url_file": DISCORD_URL_FILE,
+    "discord_configs.webhook_url_file": DISCORD_URL_FILE,
+}
+# Prometheus rule fields newer than some release: keep_firing_for came in 2.42 (promtool 2.42 and
+# 2.53 both accept it), the oldest target khaosobs renders for, so it is never refused today.
+KEEP_FIRING_FOR: Version = (2, 42, 0)
 
 _VERSION_RE = re.compile(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 

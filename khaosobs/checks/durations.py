@@ -48,7 +48,11 @@ def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
             for a, alert in enumerate(getattr(service, kind)):
                 if alert.for_ is not None:
                     yield alert.for_, (*base, kind, a, "for"), "`for`"
+        if service.evaluation_interval is not None:
+            yield service.evaluation_interval, (*base, "evaluation_interval"), "evaluation_interval"
         for a, alert in enumerate(service.alerts):
+            if alert.keep_firing_for is not None:
+                yield alert.keep_firing_for, (*base, "alerts", a, "keep_firing_for"), "keep_firing_for"
             for t, test in enumerate(alert.tests):
                 tpath = (*base, "alerts", a, "tests", t)
                 yield test.interval, (*tpath, "interval"), "test interval"
@@ -69,7 +73,8 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         ms = duration_ms(value)
         if ms is None:
             yield ctx.error("duration", f'{what} "{value}" is not a duration', path, _hint(value))
-        elif ms == 0 and path[-1] in ("group_interval", "repeat_interval", "interval", "window"):
+        elif ms == 0 and path[-1] in ("group_interval", "repeat_interval", "interval", "window",
+                                       "evaluation_interval"):
             yield ctx.error("duration", f"{what} must be longer than 0", path)
     for d, dashboard in enumerate(ctx.spec.dashboards):
         if (

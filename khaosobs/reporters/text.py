@@ -22,7 +22,7 @@ def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str
         source = sources.get(loc.file) if loc else None
         if loc is not None and source is not None:
             text = source.line(loc.line)
-            if text and d.code.startswith("secret-") and d.code != "secret-ref":
+            if text and d.code.startswith("secret-"):  # a `*_ref` holding no reference may hold the secret
                 text = _mask(text, loc.column - 1, loc.length)
             if text:
                 shown = text if len(text) <= 200 else text[:200] + "…"
