@@ -169,7 +169,8 @@ class Integration(Model):
 
 class WebhookReceiver(Integration):
     url: str | None = Field(None, description="The endpoint, when its URL holds no secret")
-    url_ref: str | None = Field(None, description="Secret reference to the URL (renders url_file, Alertmanager >= 0.26)")
+    url_ref: str | None = Field(
+        None, description="Secret reference to the URL (renders url_file, Alertmanager >= 0.26)")
     max_alerts: int | None = None
 
 

@@ -19,7 +19,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -160,7 +160,7 @@ class Stack:
     def post(self, alertname: str, *, resolved: bool = False) -> None:
         """The alert as Prometheus would send it: the rendered rule's labels and annotations."""
         rule = self.rules[alertname]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         alert: dict[str, Any] = {"labels": {"alertname": alertname, **rule.get("labels", {})},
                                  "annotations": rule.get("annotations", {}),
                                  "startsAt": (now - timedelta(minutes=1)).isoformat()}

@@ -102,7 +102,8 @@ def _http_url(ctx: CheckContext, url: str, where: Path_, example: str,
     if parts is None or parts.scheme not in ("http", "https") or not hostname:
         hint = f"e.g. {example}"
         if url.startswith(("file:", "env:", "vault://")):
-            hint = f'a secret reference goes in `{where[-1]}_ref`, e.g. {where[-1]}_ref: "file:/etc/alertmanager/secrets/hook-url"'
+            hint = (f"a secret reference goes in `{where[-1]}_ref`, "
+                    f'e.g. {where[-1]}_ref: "file:/etc/alertmanager/secrets/hook-url"')
         yield ctx.error(code, f'{where[-1]} "{url}" is not an http(s) URL', where, hint)
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 from khaosobs.checks._text import span_location, walk_strings
 from khaosobs.checks.context import CheckContext
-from khaosobs.diagnostics import Diagnostic
+from khaosobs.diagnostics import Diagnostic, Location, Severity
+from khaosobs.loader import LoadedSpec, Path_
 
 REFERENCE_RE = re.compile(r"vault://[^\s]+|env:[A-Za-z_][A-Za-z0-9_]*|file:/[^\s]*")
 REFERENCE_HINT = (
@@ -40,7 +41,7 @@ _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
         "secret-token",
         "a Telegram bot token",
-        re.compile(r"(?<![\w:/.])\d{8,10}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])"),
+        re.compile(r"(?<![\w:.])(?:bot)?\d{8,10}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])"),
     ),
     (
         "secret-bearer-token",
@@ -61,6 +62,10 @@ _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("secret-token", "an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("secret-token", "a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
 )
+# A receiver's field that could only hold a credential: the spec names it `<key>_ref`, never the value
+# (e.g. `routing_key:` written for `routing_key_ref:`, which structure checks report as unknown too).
+_CREDENTIAL_KEYS = frozenset({"routing_key", "service_key", "api_key", "bot_token", "auth_password", "password",
+                              "credentials", "api_url", "webhook_url", "token", "auth_secret"})
 # Cheap first pass: a string without any of these cannot match a pattern above.
 # (case-insensitive by hand: re.IGNORECASE makes this pass three times slower)
 _CANDIDATE_RE = re.compile(
@@ -68,31 +73,64 @@ _CANDIDATE_RE = re.compile(
 )
 
 
+def _ref_hint(path: Path_, key: str) -> str:
+    if path[:2] == ("alerting", "receivers"):  # Alertmanager reads files only
+        name = key.removesuffix("_ref").replace("_", "-")
+        return f'mount the secret as a file and write `{key}: "file:/etc/alertmanager/secrets/{name}"`'
+    return "use `vault://kv/path#key`, `env:NAME` or `file:/absolute/path`"
+
+
+def _hint(path: Path_) -> str:
+    """A receiver's secret goes in the field's `*_ref` twin, as a file Alertmanager reads (it reads no
+    environment variables): say so, rather than suggest a reference the field itself would refuse."""
+    key = path[-1] if path else None
+    if len(path) > 3 and path[:2] == ("alerting", "receivers") and isinstance(key, str):
+        return (f'write `{key}_ref: "file:/etc/alertmanager/secrets/{key.replace("_", "-")}"` instead: '
+                "Alertmanager reads the secret from that file")
+    return REFERENCE_HINT
+
+
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
-    for path, value in walk_strings(ctx.loaded.data):
+    return scan(ctx.loaded)
+
+
+def scan(loaded: LoadedSpec) -> Iterable[Diagnostic]:
+    """Every leaked secret of the document as loaded: also run on a spec whose structure is broken,
+    on the parts salvage sets aside, so a secret in a misspelt key is still refused and masked."""
+
+    def error(code: str, message: str, path: Path_, hint: str, location: Location | None = None) -> Diagnostic:
+        return Diagnostic(code, Severity.ERROR, message, location or loaded.location(path), path, hint)
+
+    for path, value in walk_strings(loaded.data):
         key = path[-1] if path else ""
         if isinstance(key, str) and key.endswith("_ref"):
             if not REFERENCE_RE.fullmatch(value):
                 # whatever it holds may be the secret itself: the text report masks it (code secret-*)
-                yield ctx.error(
+                yield error(
                     "secret-ref",
                     f'"{key}" must be a secret reference, never the secret itself',
                     path,
-                    "use `vault://kv/path#key`, `env:NAME` or `file:/absolute/path`",
+                    _ref_hint(path, key),
                 )
             continue
-        if len(value) < 16 or not _CANDIDATE_RE.search(value):
+        credential = key in _CREDENTIAL_KEYS and path[:2] == ("alerting", "receivers") and value != ""
+        if (len(value) < 16 or not _CANDIDATE_RE.search(value)) and not credential:
             continue
         for code, what, pattern in _PATTERNS:
             match = pattern.search(value)
             if match is None:
                 continue
-            where = span_location(ctx.loaded, path, value, match.start(), match.end() - match.start())
-            yield ctx.error(
+            where = span_location(loaded, path, value, match.start(), match.end() - match.start())
+            yield error(
                 code,
                 f"this value holds {what}: secrets must not be written in a spec",
                 path,
-                REFERENCE_HINT,
+                _hint(path),
                 location=where,
             )
             break
+        else:
+            if credential:
+                where = span_location(loaded, path, value, 0, len(value))
+                yield error("secret-inline", f'"{key}" would hold the secret itself: secrets must not be '
+                                "written in a spec", path, _hint(path), location=where)

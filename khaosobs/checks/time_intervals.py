@@ -120,6 +120,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         for i, interval in enumerate(named.intervals):
             yield from _interval(ctx, interval, (*path, "intervals", i))
     used: set[str] = set()
+    undefined = False
     for route, route_path in ctx.routes():
         for key in ROUTE_KEYS:
             names = getattr(route, key)
@@ -129,10 +130,11 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
             for i, name in enumerate(names):
                 used.add(name)
                 if name not in defined:
+                    undefined = True
                     yield ctx.error("time-interval-undefined", f'time interval "{name}" is not defined',
                                     (*route_path, key, i),
                                     suggest(name, list(defined)) or "define it under alerting.time_intervals")
     for name, path in defined.items():
-        if name not in used:
+        if name not in used and not undefined:  # a misspelt reference would make its target look unused
             yield ctx.warning("time-interval-unused", f'time interval "{name}" is used by no route',
                               (*path, "name"), "name it in a route's active_time_intervals or mute_time_intervals")

@@ -1,7 +1,8 @@
 """Rule-file building blocks shared by the Prometheus and Loki rule targets (not a target itself).
 
 A rule is a plain dict the template `_rule_groups.yml.j2` writes: `kind` ("record" | "alert"),
-`name`, `expr`, `for_` (None = no `for`), `keep_firing_for` (None = none), `labels` and `annotations` (dicts in output order).
+`name`, `expr`, `for_` (None = no `for`), `keep_firing_for` (None = none), `labels` and `annotations`
+(dicts in output order).
 """
 
 from __future__ import annotations
