@@ -108,7 +108,9 @@ def _http_url(ctx: CheckContext, url: str, where: Path_, example: str,
 
 
 def _webhook(ctx: CheckContext, hook: WebhookReceiver, path: Path_) -> Iterable[Diagnostic]:
-    if (hook.url is None) == (hook.url_ref is None):
+    # as written: a `url` of the wrong type, set aside by salvage, is reported once, as a wrong type
+    written = [key for key in ("url", "url_ref") if ctx.loaded.positions.get((*path, key)) is not None]
+    if (hook.url is None) == (hook.url_ref is None) and len(written) != 1:
         yield ctx.error("alertmanager-webhook", "a webhook needs exactly one of `url` and `url_ref`", path,
                         "`url` for an endpoint whose URL holds no secret, `url_ref: \"file:/path\"` otherwise")
     if hook.url is not None:
