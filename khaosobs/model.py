@@ -164,23 +164,28 @@ class Integration(Model):
     """What every notifier of Alertmanager accepts."""
 
     send_resolved: bool | None = None
+
+
+class HttpIntegration(Integration):
+    """A notifier that posts over HTTP (all but email)."""
+
     http_config: HttpConfig | None = None
 
 
-class WebhookReceiver(Integration):
+class WebhookReceiver(HttpIntegration):
     url: str | None = Field(None, description="The endpoint, when its URL holds no secret")
     url_ref: str | None = Field(
         None, description="Secret reference to the URL (renders url_file, Alertmanager >= 0.26)")
     max_alerts: int | None = None
 
 
-class DiscordReceiver(Integration):
+class DiscordReceiver(HttpIntegration):
     webhook_url_ref: str = Field(description="Secret reference to the Discord webhook URL, e.g. file:/path")
     title: str | None = None
     message: str | None = None
 
 
-class SlackReceiver(Integration):
+class SlackReceiver(HttpIntegration):
     api_url_ref: str = Field(description="Secret reference to the Slack webhook URL (renders api_url_file)")
     channel: str | None = None
     username: str | None = None
@@ -188,7 +193,7 @@ class SlackReceiver(Integration):
     text: str | None = Field(None, description="Go template; default the khaosobs text")
 
 
-class PagerDutyReceiver(Integration):
+class PagerDutyReceiver(HttpIntegration):
     routing_key_ref: str = Field(description="Secret reference to the Events API v2 integration key")
     url: str | None = Field(None, description="Events API URL (default PagerDuty's own)")
     severity: str | None = Field(None, description="critical, error, warning or info, or a Go template")
@@ -206,13 +211,13 @@ class EmailReceiver(Integration):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
-class MSTeamsReceiver(Integration):
+class MSTeamsReceiver(HttpIntegration):
     webhook_url_ref: str = Field(description="Secret reference to the Teams incoming webhook URL")
     title: str | None = None
     text: str | None = None
 
 
-class OpsgenieReceiver(Integration):
+class OpsgenieReceiver(HttpIntegration):
     api_key_ref: str = Field(description="Secret reference to the Opsgenie API key")
     api_url: str | None = None
     message: str | None = None
@@ -220,7 +225,7 @@ class OpsgenieReceiver(Integration):
     tags: str | None = None
 
 
-class TelegramReceiver(Integration):
+class TelegramReceiver(HttpIntegration):
     bot_token_ref: str = Field(description="Secret reference to the bot token (renders bot_token_file, >= 0.26)")
     chat_id: int
     message: str | None = None

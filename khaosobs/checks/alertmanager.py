@@ -15,7 +15,7 @@ from khaosobs.checks.context import CheckContext
 from khaosobs.checks.secrets import REFERENCE_RE
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import Path_
-from khaosobs.model import Receiver, Route, WebhookReceiver
+from khaosobs.model import HttpIntegration, Receiver, Route, WebhookReceiver
 from khaosobs.naming import file_ref_path
 from khaosobs.receivers import HTTP_SECRETS, IntegrationKind, SecretField, integrations, required_version
 from khaosobs.routing import LABEL_NAME_RE, MATCHER_HINT, MatcherError, parse_matchers
@@ -166,7 +166,7 @@ def _receiver(ctx: CheckContext, receiver: Receiver, path: Path_, version: Versi
             ref = getattr(config, secret.spec_key)
             if ref is not None:
                 yield from _secret(ctx, kind, secret, ref, base, version)
-        http = config.http_config
+        http = config.http_config if isinstance(config, HttpIntegration) else None
         if http is not None:
             if http.authorization is not None and http.basic_auth is not None:
                 yield ctx.error("alertmanager-option", "http_config takes `authorization` or `basic_auth`, not both",

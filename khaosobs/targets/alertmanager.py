@@ -24,6 +24,7 @@ from khaosobs.model import (
     DiscordReceiver,
     EmailReceiver,
     HttpConfig,
+    HttpIntegration,
     InhibitRule,
     Integration,
     MSTeamsReceiver,
@@ -184,7 +185,7 @@ def _receiver(receiver: Receiver) -> dict[str, Any]:
         # the endpoint first, then send_resolved (the spec's, else this integration's default), then the rest
         send_resolved = kind.send_resolved_default if config.send_resolved is None else config.send_resolved
         fields = dict([*own[:1], ("send_resolved", send_resolved), *own[1:]])
-        http_config = _http_config(receiver, config.http_config)
+        http_config = _http_config(receiver, config.http_config) if isinstance(config, HttpIntegration) else None
         if http_config is not None:
             fields["http_config"] = http_config
         out["configs"].append((kind.config_key, [fields]))
