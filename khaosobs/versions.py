@@ -21,9 +21,8 @@ ALERTMANAGER_FIELDS: dict[str, Version] = {
     "msteams_configs.webhook_url_file": DISCORD_URL_FILE,
     "discord_configs.webhook_url_file": DISCORD_URL_FILE,
 }
-# Prometheus rule fields newer than some release: keep_firing_for came in 2.42 (promtool 2.42 and
-# 2.53 both accept it), the oldest target khaosobs renders for, so it is never refused today.
-KEEP_FIRING_FOR: Version = (2, 42, 0)
+# Prometheus rule fields: keep_firing_for came in 2.42 (promtool 2.42 and 2.53 both check it), as did
+# everything else khaosobs writes, so no Prometheus target refuses a rule field today.
 
 _VERSION_RE = re.compile(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
