@@ -112,7 +112,8 @@ def test_receivers_spec_renders_every_kind_and_keep_firing_for() -> None:
     assert "_ref:" not in text and '"file:' not in text
     files = re.findall(r"(\w+_file)\"?: ", text)
     assert sorted(set(files)) == sorted(["api_key_file", "api_url_file", "auth_password_file", "bot_token_file",
-                                  "credentials_file", "password_file", "routing_key_file", "url_file", "webhook_url_file"])
+                                         "credentials_file", "password_file", "routing_key_file", "url_file",
+                                         "webhook_url_file"])
     rules = yaml.safe_load((rendered_once(RECEIVERS_SPEC, "prometheus") / "prometheus/rules/web.yml")
                            .read_text(encoding="utf-8"))
     group = rules["groups"][0]

@@ -140,3 +140,25 @@ def test_time_intervals_agree_with_amtool_028(interval: str, accepted: bool, tmp
 @pytest.mark.parametrize("interval", STRICTER)
 def test_intervals_that_never_match_are_refused(interval: str, tmp_path: Path) -> None:
     assert khaosobs_refuses_interval(interval, tmp_path) == ["time-interval"]
+
+
+# Receiver options Alertmanager refuses when it loads the config: (spec receiver, Alertmanager config)
+OPTIONS = [
+    ("email: {to: a@example.com, smarthost: 'smtp.example.com:25'}",
+     "email_configs: [{to: a@example.com, smarthost: 'smtp.example.com:25'}]"),
+    ("email: {to: a@example.com, from: am@example.com}", "email_configs: [{to: a@example.com, from: am@example.com}]"),
+    ("email: {to: a@example.com, from: am@example.com, smarthost: smtp.example.com}",
+     "email_configs: [{to: a@example.com, from: am@example.com, smarthost: smtp.example.com}]"),
+    ('telegram: {bot_token_ref: "file:/s/tg", chat_id: 0}', "telegram_configs: [{bot_token_file: /s/tg, chat_id: 0}]"),
+]
+
+
+@pytest.mark.realtools
+@pytest.mark.parametrize(("receiver", "config"), OPTIONS)
+def test_options_alertmanager_refuses_are_refused(receiver: str, config: str, tmp_path: Path) -> None:
+    refused = amtool_check("0.28", f"route: {{receiver: r}}\nreceivers:\n  - name: r\n    {config}\n", tmp_path)
+    assert refused.returncode != 0, refused.stdout
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"{HEAD}  receivers:\n    - name: team\n      {receiver}\n", encoding="utf-8")
+    found = json.loads(run_khaosobs("validate", spec, "--format", "json").stdout)["diagnostics"]
+    assert [d["code"] for d in found if d["severity"] == "error"] == ["alertmanager-option"], found

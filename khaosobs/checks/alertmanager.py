@@ -122,7 +122,10 @@ def _webhook(ctx: CheckContext, hook: WebhookReceiver, path: Path_) -> Iterable[
 
 
 def _options(ctx: CheckContext, receiver: Receiver, path: Path_) -> Iterable[Diagnostic]:
-    """The integrations' own options that Alertmanager would refuse at load time."""
+    """The integrations' own options: what Alertmanager refuses at load time (email without `from`,
+    `smarthost` or its port, Telegram chat 0; held to amtool 0.28 in tests/test_receivers.py), and
+    what PagerDuty and Opsgenie refuse at send time (an unknown severity or priority), which
+    Alertmanager would only log when the page is lost."""
     if receiver.pagerduty is not None:
         pd = receiver.pagerduty
         if pd.url is not None:
