@@ -162,3 +162,12 @@ def test_options_alertmanager_refuses_are_refused(receiver: str, config: str, tm
     spec.write_text(f"{HEAD}  receivers:\n    - name: team\n      {receiver}\n", encoding="utf-8")
     found = json.loads(run_khaosobs("validate", spec, "--format", "json").stdout)["diagnostics"]
     assert [d["code"] for d in found if d["severity"] == "error"] == ["alertmanager-option"], found
+
+
+def test_a_plain_url_the_spec_defines_is_no_credential(tmp_path: Path) -> None:
+    """Opsgenie's `api_url` is a spec field holding a plain URL; Slack's `api_url` would hold the secret."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f'{HEAD}  receivers:\n    - name: team\n      opsgenie: {{api_key_ref: "file:/s/og", '
+                    'api_url: "https://api.eu.opsgenie.com/"}\n', encoding="utf-8")
+    done = run_khaosobs("validate", spec)
+    assert done.returncode == 0, done.stdout

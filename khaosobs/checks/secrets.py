@@ -10,6 +10,7 @@ from khaosobs.checks._text import span_location, walk_strings
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.loader import LoadedSpec, Path_
+from khaosobs.structure import model_at
 
 REFERENCE_RE = re.compile(r"vault://[^\s]+|env:[A-Za-z_][A-Za-z0-9_]*|file:/[^\s]*")
 REFERENCE_HINT = (
@@ -73,6 +74,12 @@ _CANDIDATE_RE = re.compile(
 )
 
 
+def _spec_field(path: Path_) -> bool:
+    """Whether the spec itself has this key here (Opsgenie's `api_url` is a plain URL, Slack's is not)."""
+    model = model_at(path[:-1])
+    return model is not None and any(path[-1] in (name, info.alias) for name, info in model.model_fields.items())
+
+
 def _ref_hint(path: Path_, key: str) -> str:
     if path[:2] == ("alerting", "receivers"):  # Alertmanager reads files only
         name = key.removesuffix("_ref").replace("_", "-")
@@ -113,7 +120,8 @@ def scan(loaded: LoadedSpec) -> Iterable[Diagnostic]:
                     _ref_hint(path, key),
                 )
             continue
-        credential = key in _CREDENTIAL_KEYS and path[:2] == ("alerting", "receivers") and value != ""
+        credential = (key in _CREDENTIAL_KEYS and path[:2] == ("alerting", "receivers") and value != ""
+                      and not _spec_field(path))
         if (len(value) < 16 or not _CANDIDATE_RE.search(value)) and not credential:
             continue
         for code, what, pattern in _PATTERNS:
