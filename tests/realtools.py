@@ -65,13 +65,21 @@ def tool(name: str, version: str) -> Path:
     return path
 
 
+def _line_for(target: str, lines: tuple[str, ...]) -> str:
+    """The oldest toolset that has everything a target may use: the target's own release line, else the
+    next newer one we have (a spec targeting 0.26 may use url_file, which only 0.28 here can check)."""
+    wanted = parse_version(target)
+    for line in lines:
+        have = parse_version(line)
+        if wanted is None or (have is not None and wanted[:2] <= have[:2]):
+            return line
+    return lines[-1]
+
+
 def alertmanager_line(target: str) -> str:
-    """The release line of the toolset that checks a spec's `targets.alertmanager`: 0.28 for 0.28 and
-    newer targets, else 0.25."""
-    parsed = parse_version(target)
-    return "0.28" if parsed is not None and parsed >= (0, 28, 0) else "0.25"
+    """The toolset that checks a spec's `targets.alertmanager`: 0.25 for 0.25, 0.28 for anything newer."""
+    return _line_for(target, ALERTMANAGER_VERSIONS)
 
 
 def prometheus_line(target: str) -> str:
-    parsed = parse_version(target)
-    return "2.53" if parsed is not None and parsed >= (2, 53, 0) else "2.42"
+    return _line_for(target, PROMETHEUS_VERSIONS)
