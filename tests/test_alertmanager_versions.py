@@ -213,3 +213,52 @@ def test_message_templates_render_through_alertmanager(render_template: Any) -> 
     assert render_template('{{ template "khaosobs.slack.color" . }}', resolved) == "good"
     # a severity PagerDuty does not know becomes its `error`
     assert render_template('{{ template "khaosobs.pagerduty.severity" . }}', resolved) == "error"
+
+
+SPEC_025 = """\
+version: 1
+project: receivers-025
+services:
+  - name: web
+    metrics: [{name: web_up, type: gauge, help: Up}]
+    alerts:
+      - {name: WebDown, expr: web_up == 0, severity: critical, summary: Web is down}
+alerting:
+  receivers:
+    - name: web-slack
+      slack: {api_url_ref: "file:/etc/alertmanager/secrets/slack-url", channel: "#web"}
+    - name: web-pager
+      pagerduty: {routing_key_ref: "file:/etc/alertmanager/secrets/pd-key"}
+    - name: web-mail
+      email: {to: web@example.com, from: am@example.com, smarthost: "smtp.example.com:587"}
+    - name: web-opsgenie
+      opsgenie: {api_key_ref: "file:/etc/alertmanager/secrets/opsgenie-key"}
+  route:
+    receiver: web-mail
+    routes:
+      - {matchers: ['severity="critical"'], receiver: web-pager, continue: true}
+      - {matchers: ['severity="critical"'], receiver: web-slack, continue: true}
+      - {matchers: ['severity="critical"'], receiver: web-opsgenie}
+"""
+
+
+def test_the_kinds_025_has_load_and_render_the_same_on_025_and_028(tmp_path: Path) -> None:
+    """Slack, PagerDuty, email and Opsgenie on the default target: amtool 0.25 loads the config and its
+    template set, and both releases render every template alike."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC_025, encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_khaosobs("render", spec, "-o", out, "-t", "alertmanager").returncode == 0
+    config = out / CONFIG
+    for line in ("0.25", "0.28"):
+        done = amtool(line, "check-config", str(config))
+        assert done.returncode == 0 and " - 1 templates" in done.stdout, done.stdout + done.stderr
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(TEMPLATE_DATA), encoding="utf-8")
+    glob = str(out / "alertmanager" / "templates" / "*.tmpl")
+    for name in ("title", "text", "summary", "pagerduty.severity", "opsgenie.priority", "telegram.message"):
+        text = f'{{{{ template "khaosobs.{name}" . }}}}'
+        rendered = [amtool(line, "template", "render", f"--template.glob={glob}", f"--template.text={text}",
+                           f"--template.data={data}") for line in ("0.25", "0.28")]
+        assert all(r.returncode == 0 for r in rendered), [r.stderr for r in rendered]
+        assert rendered[0].stdout == rendered[1].stdout != ""
