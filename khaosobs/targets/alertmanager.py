@@ -50,7 +50,7 @@ from khaosobs.routing import effective_alerting, route_matcher_texts
 from khaosobs.templating import RenderBug, Renderer
 
 NAME = "alertmanager"
-DESCRIPTION = "Alertmanager config (routes, receivers, inhibit rules) and its Discord message template"
+DESCRIPTION = "Alertmanager config (routes, receivers, time intervals, inhibit rules) and its message templates"
 
 DISCORD_TITLE = '{{ template "discord.title" . }}'
 DISCORD_MESSAGE = '{{ template "discord.message" . }}'
