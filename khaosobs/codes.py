@@ -227,9 +227,32 @@ _DECLARED: tuple[Code, ...] = (
            "variables, no vault://).", "Use a `file:/path` reference."),
     _error("alertmanager-webhook", "A webhook receiver's URL is not an http(s) URL, or max_alerts is negative.",
            "Write a full http(s) URL."),
+    _error("alertmanager-url", "A PagerDuty `url` or Opsgenie `api_url` is not an http(s) URL.",
+           "Write a full http(s) URL, or leave it out for the service's default."),
+    _error("alertmanager-option", "A receiver option Alertmanager refuses at load (email without `from`, `smarthost` "
+           "or port; SMTP password without user; Telegram chat 0; both `authorization` and `basic_auth`), or one "
+           "the service refuses at send time (an unknown PagerDuty severity or Opsgenie priority).",
+           "Set the option as the message says, or leave it out for khaosobs's mapping."),
+    # --- time intervals (checks/time_intervals.py) -------------------------------------------------
+    _error("time-interval", "A time interval has an invalid time, weekday, day, month or year, or a range that "
+           "starts after it ends.", 'Write e.g. weekdays: ["monday:friday"], times: [{start_time: "09:00", '
+           'end_time: "17:00"}].'),
+    _error("time-interval-location", "A time interval's location is not an IANA time zone.",
+           "Write a zone like Europe/Berlin, UTC or Local."),
+    _error("time-interval-undefined", "A route names a time interval that `alerting.time_intervals` does not define.",
+           "Define it, or correct the name."),
+    _error("time-interval-duplicate", "Two time intervals have the same name.", "Rename one of them."),
+    _error("time-interval-root", "The top-level route has active or mute time intervals; Alertmanager refuses them "
+           "there.", "Move the intervals to a child route."),
+    _warning("time-interval-unused", "No route names this time interval.", "Use it on a route, or remove it."),
     # --- secrets (checks/secrets.py) ---------------------------------------------------------
-    _error("secret-ref", "A secret reference is malformed (unknown scheme, empty name).",
-           "Write `vault://kv/path#key`, `env:NAME` or `file:/path`."),
+    _error("secret-ref", "A `*_ref` field holds no secret reference (unknown scheme, empty name, or the secret "
+           "itself).", "Write `vault://kv/path#key`, `env:NAME` or `file:/path`.", sensitive_text=True),
+    _error("secret-teams-webhook", "A Microsoft Teams webhook or workflow URL is written in the spec.",
+           "Name the secret by reference (`webhook_url_ref: \"file:/path\"`).", sensitive_text=True),
+    _error("secret-inline", "A credential is written in a receiver under Alertmanager's own key name (e.g. "
+           "`routing_key:`).", "Write the `*_ref` twin, e.g. `routing_key_ref: \"file:/etc/alertmanager/secrets/pd\"`.",
+           sensitive_text=True),
     _error("secret-discord-webhook", "A Discord webhook URL with its token is written in the spec.",
            "Name the secret by reference (`file:/path`); the rendered config reads it at run time.",
            sensitive_text=True),

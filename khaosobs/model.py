@@ -65,6 +65,7 @@ class AlertRule(Model):
 class Alert(AlertRule):
     """A Prometheus alert: `expr` is PromQL."""
 
+    keep_firing_for: str | None = Field(None, description="Keep firing this long after the condition clears")
     tests: list[AlertTest] = Field(default_factory=list)
 
 
@@ -134,6 +135,8 @@ class Service(Model):
     labels: dict[str, str] = Field(default_factory=dict)
     scrape: Scrape | None = Field(
         None, description="How Prometheus scrapes it; a service with metrics and no `scrape` gets the defaults")
+    evaluation_interval: str | None = Field(
+        None, description="How often Prometheus evaluates the service's rule group (default: the global one)")
     metrics: list[Metric] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
     recording_rules: list[RecordingRule] = Field(default_factory=list)
@@ -170,23 +173,129 @@ class Dashboard(Model):
     panels: list[Panel] = Field(default_factory=list)
 
 
-class WebhookReceiver(Model):
-    url: str
+class HttpAuthorization(Model):
+    type: str = Field("Bearer", description="The Authorization header's scheme")
+    credentials_ref: str = Field(description="Secret reference to the credentials, e.g. file:/path")
+
+
+class HttpBasicAuth(Model):
+    username: str
+    password_ref: str = Field(description="Secret reference to the password, e.g. file:/path")
+
+
+class HttpConfig(Model):
+    """How Alertmanager talks to the integration's HTTP endpoint (credentials by reference only)."""
+
+    authorization: HttpAuthorization | None = None
+    basic_auth: HttpBasicAuth | None = None
+    proxy_url: str | None = None
+
+
+class Integration(Model):
+    """What every notifier of Alertmanager accepts."""
+
     send_resolved: bool | None = None
+
+
+class HttpIntegration(Integration):
+    """A notifier that posts over HTTP (all but email)."""
+
+    http_config: HttpConfig | None = None
+
+
+class WebhookReceiver(HttpIntegration):
+    url: str | None = Field(None, description="The endpoint, when its URL holds no secret")
+    url_ref: str | None = Field(
+        None, description="Secret reference to the URL (renders url_file, Alertmanager >= 0.26)")
     max_alerts: int | None = None
 
 
-class DiscordReceiver(Model):
+class DiscordReceiver(HttpIntegration):
     webhook_url_ref: str = Field(description="Secret reference to the Discord webhook URL, e.g. file:/path")
-    send_resolved: bool | None = None
     title: str | None = None
     message: str | None = None
 
 
+class SlackReceiver(HttpIntegration):
+    api_url_ref: str = Field(description="Secret reference to the Slack webhook URL (renders api_url_file)")
+    channel: str | None = None
+    username: str | None = None
+    title: str | None = Field(None, description="Go template; default the khaosobs title")
+    text: str | None = Field(None, description="Go template; default the khaosobs text")
+
+
+class PagerDutyReceiver(HttpIntegration):
+    routing_key_ref: str = Field(description="Secret reference to the Events API v2 integration key")
+    url: str | None = Field(None, description="Events API URL (default PagerDuty's own)")
+    severity: str | None = Field(None, description="critical, error, warning or info, or a Go template")
+    description: str | None = None
+    details: dict[str, str] = Field(default_factory=dict, description="Custom details (Go templates)")
+
+
+class EmailReceiver(Integration):
+    to: str
+    from_: str | None = Field(None, alias="from")
+    smarthost: str | None = Field(None, description="host:port of the SMTP server")
+    auth_username: str | None = None
+    auth_password_ref: str | None = Field(None, description="Secret reference to the SMTP password")
+    require_tls: bool | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class MSTeamsReceiver(HttpIntegration):
+    webhook_url_ref: str = Field(description="Secret reference to the Teams incoming webhook URL")
+    title: str | None = None
+    text: str | None = None
+
+
+class OpsgenieReceiver(HttpIntegration):
+    api_key_ref: str = Field(description="Secret reference to the Opsgenie API key")
+    api_url: str | None = None
+    message: str | None = None
+    priority: str | None = Field(None, description="P1..P5 or a Go template")
+    tags: str | None = None
+
+
+class TelegramReceiver(HttpIntegration):
+    bot_token_ref: str = Field(description="Secret reference to the bot token (renders bot_token_file, >= 0.26)")
+    chat_id: int
+    message: str | None = None
+    parse_mode: Literal["HTML", "Markdown", "MarkdownV2", ""] | None = None
+
+
 class Receiver(Model):
+    """At most one integration of each kind; none at all drops the alerts it gets."""
+
     name: str
     webhook: WebhookReceiver | None = None
     discord: DiscordReceiver | None = None
+    slack: SlackReceiver | None = None
+    pagerduty: PagerDutyReceiver | None = None
+    email: EmailReceiver | None = None
+    msteams: MSTeamsReceiver | None = None
+    opsgenie: OpsgenieReceiver | None = None
+    telegram: TelegramReceiver | None = None
+
+
+class TimeRange(Model):
+    start_time: str = Field(description="HH:MM, 00:00 to 24:00")
+    end_time: str = Field(description="HH:MM, after start_time")
+
+
+class TimeInterval(Model):
+    """One of Alertmanager's time_intervals entries; every field left out matches any time."""
+
+    times: list[TimeRange] = Field(default_factory=list)
+    weekdays: list[str] = Field(default_factory=list, description='e.g. "monday:friday", "sunday"')
+    days_of_month: list[str] = Field(default_factory=list, description='e.g. "1:5", "-1" (the last day)')
+    months: list[str] = Field(default_factory=list, description='e.g. "january:march", "12"')
+    years: list[str] = Field(default_factory=list, description='e.g. "2024:2026"')
+    location: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin (default UTC)")
+
+
+class NamedTimeIntervals(Model):
+    name: str
+    intervals: list[TimeInterval]
 
 
 class Route(Model):
@@ -199,6 +308,8 @@ class Route(Model):
     group_interval: str | None = None
     repeat_interval: str | None = None
     continue_: bool = Field(False, alias="continue")
+    active_time_intervals: list[str] = Field(default_factory=list, description="Notify only inside these")
+    mute_time_intervals: list[str] = Field(default_factory=list, description="Hold notifications inside these")
     routes: list[Route] = Field(default_factory=list)
 
 
@@ -210,6 +321,7 @@ class InhibitRule(Model):
 
 class Alerting(Model):
     receivers: list[Receiver] = Field(default_factory=list)
+    time_intervals: list[NamedTimeIntervals] = Field(default_factory=list)
     route: Route
     inhibit_rules: list[InhibitRule] | None = Field(
         None, description="Default: critical silences warning for the same alertname and service")

@@ -54,7 +54,11 @@ def validate_loaded(loaded: LoadedSpec, *, run_checks: bool = True) -> Validatio
     except ValidationError as exc:
         result.diagnostics.extend(structure_diagnostics(exc, loaded))
         if run_checks:  # still report what the rest of the spec means: every problem at once
+            from khaosobs.checks.secrets import scan
             from khaosobs.salvage import salvage, salvaged_findings
+
+            # a secret in a part salvage sets aside must still be refused (and masked in the report)
+            result.diagnostics.extend(list(scan(loaded)))
 
             salvaged = salvage(loaded, exc)
             if salvaged is not None:

@@ -79,4 +79,4 @@ def test_sensitive_codes_are_masked_by_the_text_reporter(tmp_path: Path) -> None
     result = run_in_process("validate", "leak.yaml", cwd=tmp_path)
     assert "error[secret-token]" in result.stdout
     assert token not in result.stdout
-    assert code_info("secret-token").sensitive_text and not code_info("secret-ref").sensitive_text
+    assert code_info("secret-token").sensitive_text and not code_info("duration").sensitive_text

@@ -16,7 +16,7 @@ from khaosobs import naming
 from khaosobs.pipeline import validate_paths
 from khaosobs.scrape import COLLECTOR_JOB
 from tests.conftest import ROOT, rendered_once
-from tests.tools import promtools
+from tests.realtools import PROMETHEUS_VERSIONS, tool
 
 pytestmark = pytest.mark.realtools
 
@@ -56,11 +56,11 @@ def without_kubernetes_discovery(config: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-@pytest.mark.parametrize("version", ["2.42", "2.53"])
+@pytest.mark.parametrize("version", PROMETHEUS_VERSIONS)
 @pytest.mark.parametrize("spec", EXAMPLES, ids=spec_id)
 def test_promtool_check_config_accepts_it_and_every_rule_file(spec: Path, version: str, tmp_path: Path) -> None:
     out = rendered(spec)
-    promtool = promtools()[version]
+    promtool = str(tool("promtool", version))
     config = out / CONFIG
     services = len(list((out / "prometheus" / "rules").glob("*.yml")))
     data = load(config)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, render_spec, rendered_once
-from tests.tools import promtools
+from tests.realtools import PROMETHEUS_VERSIONS, tool
 
 DEPLOY_SPEC = ROOT / "tests" / "specs" / "deploy.yaml"
 SPECS = [ROOT / "specs", DEPLOY_SPEC, ROOT / "tests" / "specs" / "checks-edge-cases.yaml"]
@@ -74,7 +74,7 @@ def test_thanos_files_hold_exactly_the_plain_rules(spec: Path) -> None:
 
 
 @pytest.mark.realtools
-@pytest.mark.parametrize("version", ["2.42", "2.53"])
+@pytest.mark.parametrize("version", PROMETHEUS_VERSIONS)
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
 def test_promtool_accepts_the_ruler_files_without_their_ruler_keys(spec: Path, version: str, tmp_path: Path) -> None:
     out = rendered(spec)
@@ -86,13 +86,13 @@ def test_promtool_accepts_the_ruler_files_without_their_ruler_keys(spec: Path, v
             target.write_text(yaml.safe_dump({"groups": groups}, allow_unicode=True), encoding="utf-8")
             files.append(str(target))
     assert files
-    result = subprocess.run([promtools()[version], "check", "rules", *files], capture_output=True, text=True,
+    result = subprocess.run([str(tool("promtool", version)), "check", "rules", *files], capture_output=True, text=True,
                             timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     # the ruler keys are what plain Prometheus refuses: the files are for the rulers, not for it
     thanos = next(p for p in sorted((out / "ruler" / "thanos").glob("*.yml")))
-    refused = subprocess.run([promtools()[version], "check", "rules", str(thanos)], capture_output=True, text=True,
-                             timeout=60, check=False)
+    refused = subprocess.run([str(tool("promtool", version)), "check", "rules", str(thanos)], capture_output=True,
+                             text=True, timeout=60, check=False)
     assert refused.returncode != 0 and "partial_response_strategy" in refused.stdout + refused.stderr
 
 

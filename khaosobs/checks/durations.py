@@ -33,7 +33,11 @@ def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
             yield at.alert.for_, (*at.path, "for"), "`for`"
     for s, service in ctx.services():
         base: Path_ = ("services", s)
+        if service.evaluation_interval is not None:
+            yield service.evaluation_interval, (*base, "evaluation_interval"), "evaluation_interval"
         for a, alert in enumerate(service.alerts):
+            if alert.keep_firing_for is not None:
+                yield alert.keep_firing_for, (*base, "alerts", a, "keep_firing_for"), "keep_firing_for"
             for t, test in enumerate(alert.tests):
                 tpath = (*base, "alerts", a, "tests", t)
                 yield test.interval, (*tpath, "interval"), "test interval"

@@ -14,8 +14,20 @@ def _mask(text: str, start: int, length: int) -> str:
     return text[:keep] + "*" * max(0, end - keep) + text[end:]
 
 
+def _secret_spans(diagnostics: list[Diagnostic]) -> dict[tuple[str, int], list[tuple[int, int]]]:
+    """Where each leaked secret is, by (file, line): any finding that shows that line masks it, so an
+    unknown-key error on `routing_key: …` does not print the key the secret check refused."""
+    spans: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for d in diagnostics:
+        if d.location is not None and code_info(d.code).sensitive_text:
+            spans.setdefault((d.location.file, d.location.line), []).append((d.location.column - 1,
+                                                                              d.location.length))
+    return spans
+
+
 def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str:
     blocks: list[str] = []
+    secrets = _secret_spans(diagnostics)
     for d in diagnostics:
         loc = d.location
         where = f"{loc.file}:{loc.line}:{loc.column}: " if loc else ""
@@ -23,8 +35,8 @@ def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str
         source = sources.get(loc.file) if loc else None
         if loc is not None and source is not None:
             text = source.line(loc.line)
-            if text and code_info(d.code).sensitive_text:
-                text = _mask(text, loc.column - 1, loc.length)
+            for start, length in secrets.get((loc.file, loc.line), []) if text else []:
+                text = _mask(text, start, length)
             if text:
                 shown = text if len(text) <= 200 else text[:200] + "…"
                 gutter = str(loc.line)

@@ -1,7 +1,8 @@
 """Rule-file building blocks shared by the Prometheus and Loki rule targets (not a target itself).
 
 A rule is a plain dict the template `_rule_groups.yml.j2` writes: `kind` ("record" | "alert"),
-`name`, `expr`, `for_` (None = no `for`), `labels` and `annotations` (dicts in output order).
+`name`, `expr`, `for_` (None = no `for`), `keep_firing_for` (None = none), `labels` and `annotations`
+(dicts in output order).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ Rule = dict[str, Any]
 
 
 def recording_rule(record: str, expr: str, labels: dict[str, str]) -> Rule:
-    return {"kind": "record", "name": record, "expr": expr, "for_": None, "labels": labels, "annotations": {}}
+    return {"kind": "record", "name": record, "expr": expr, "for_": None, "keep_firing_for": None,
+            "labels": labels, "annotations": {}}
 
 
 def alert_rule(name: str, expr: str, for_: str | None, labels: dict[str, str],
-               annotations: dict[str, str]) -> Rule:
-    return {"kind": "alert", "name": name, "expr": expr, "for_": for_, "labels": labels,
-            "annotations": annotations}
+               annotations: dict[str, str], keep_firing_for: str | None = None) -> Rule:
+    return {"kind": "alert", "name": name, "expr": expr, "for_": for_, "keep_firing_for": keep_firing_for,
+            "labels": labels, "annotations": annotations}
 
 
 def alert_annotations(alert: Alert | LogAlert) -> dict[str, str]:

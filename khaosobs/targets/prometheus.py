@@ -32,7 +32,8 @@ BURN_RATE_TIERS: dict[str, tuple[tuple[str, str, str], ...]] = {
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     return [
         *(renderer.file(NAME, "prometheus/rules.yml.j2", prometheus_rules_path(service.name), "yaml",
-                        groups=[{"name": service.name, "rules": service_rules(service)}])
+                        groups=[{"name": service.name, "interval": service.evaluation_interval,
+                                 "rules": service_rules(service)}])
           for service in spec.services),
         renderer.file(NAME, "prometheus/prometheus.yml.j2", PROMETHEUS_CONFIG_PATH, "yaml",
                       config=prometheus_config(spec)),
@@ -45,7 +46,8 @@ def service_rules(service: Service) -> list[Rule]:
     for slo in service.slos:
         rules.extend(slo_rules(service, slo))
     rules.extend(
-        alert_rule(alert.name, alert.expr, alert.for_, alert_labels(service, alert), alert_annotations(alert))
+        alert_rule(alert.name, alert.expr, alert.for_, alert_labels(service, alert), alert_annotations(alert),
+                   alert.keep_firing_for)
         for alert in service.alerts
     )
     return rules
