@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-SECRET_REFERENCE_RE = re.compile(r"vault://[^\s]+|env:[A-Za-z_][A-Za-z0-9_]*|file:/[^\s]*")
+ENV_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"  # an environment variable's name
+SECRET_REFERENCE_RE = re.compile(rf"vault://[^\s]+|env:{ENV_NAME_PATTERN}|file:/[^\s]*")
 
 
 def is_secret_reference(text: str) -> bool:

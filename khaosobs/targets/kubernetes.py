@@ -28,6 +28,7 @@ from typing import Any
 import yaml_rs
 
 from khaosobs import naming
+from khaosobs.domain.secret_refs import ENV_NAME_PATTERN
 from khaosobs.kubernetes import is_label_value, object_name
 from khaosobs.model import Kubernetes, Spec
 from khaosobs.output import OutputFile
@@ -41,7 +42,7 @@ DESCRIPTION = ("Kubernetes manifests: PrometheusRule, PodMonitor, Alertmanager S
 
 MONITORING_API = "monitoring.coreos.com/v1"
 GRAFANA_API = "grafana.integreatly.org/v1beta1"
-GRAFANA_ENV_RE = re.compile(r"\$__env\{([A-Za-z_][A-Za-z0-9_]*)\}")
+GRAFANA_ENV_RE = re.compile(rf"\$__env\{{({ENV_NAME_PATTERN})\}}")
 
 
 def parsed(text: str) -> dict[str, Any]:
