@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
+from khaosobs.dashboards import spec_panels
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import Path_
 
@@ -288,9 +289,9 @@ def queries(ctx: CheckContext) -> Iterator[tuple[str, Path_, bool]]:
         for a, alert in enumerate(service.log_alerts):
             yield alert.expr, ("services", s, "log_alerts", a, "expr"), True
     for d, dashboard in enumerate(ctx.spec.dashboards):
-        for p, panel in enumerate(dashboard.panels):
+        for base, panel in spec_panels(dashboard, d):
             if panel.logql is not None:
-                yield panel.logql, ("dashboards", d, "panels", p, "logql"), False
+                yield panel.logql, (*base, "logql"), False
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:

@@ -18,6 +18,7 @@ from khaosobs.checks._promql import (
 from khaosobs.checks._series import Series, SeriesIndex, series_index
 from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
+from khaosobs.dashboards import spec_panels
 from khaosobs.diagnostics import Diagnostic, Location, suggest
 from khaosobs.loader import Path_
 from khaosobs.promql import grafana_substituted
@@ -38,8 +39,7 @@ def expressions(ctx: CheckContext) -> Iterator[tuple[str, Path_, Role]]:
             yield slo.sli.errors, (*base, "slos", i, "sli", "errors"), "sli"
             yield slo.sli.total, (*base, "slos", i, "sli", "total"), "sli"
     for d, dashboard in enumerate(ctx.spec.dashboards):
-        for p, panel in enumerate(dashboard.panels):
-            base = ("dashboards", d, "panels", p)
+        for base, panel in spec_panels(dashboard, d):
             if panel.expr is not None:
                 yield panel.expr, (*base, "expr"), "panel"
             for t, target in enumerate(panel.targets):
