@@ -102,3 +102,8 @@ def link_annotations(spec: Spec, shown_at: dict[tuple[str, str], tuple[str, int]
         found["dashboard_url"] = go_template_literal(
             f"{spec.urls.grafana.rstrip('/')}/d/{uid}?viewPanel={panel_id}")
     return found
+
+
+def with_links(annotations: dict[str, str], links: dict[str, str]) -> dict[str, str]:
+    """The alert's own annotations, then the derived links it does not set itself."""
+    return {**annotations, **{k: v for k, v in links.items() if k not in annotations}}

@@ -216,7 +216,6 @@ def variables(dashboard: Dashboard) -> list[dict[str, Any]]:
     anchor = _anchor_metric(dashboard)
     found: list[dict[str, Any]] = [
         {
-            "current": {},
             "hide": 0,
             "includeAll": False,
             "label": "Data source",
@@ -236,7 +235,6 @@ def variables(dashboard: Dashboard) -> list[dict[str, Any]]:
         found.append(
             {
                 "allValue": ".+",
-                "current": {},
                 "datasource": PROMETHEUS_VARIABLE,
                 "definition": query,
                 "hide": 0,
@@ -245,7 +243,7 @@ def variables(dashboard: Dashboard) -> list[dict[str, Any]]:
                 "multi": True,
                 "name": label,
                 "options": [],
-                "query": {"qryType": 1, "query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+                "query": query,
                 "refresh": 2,  # on time range change: new jobs and instances appear
                 "regex": "",
                 "sort": 1,
@@ -474,7 +472,7 @@ def field_defaults(panel: Panel, unit: str | None, context: PanelContext) -> dic
     defaults: dict[str, Any] = {
         "mappings": panel_mappings(panel, context),
         "thresholds": (
-            {"mode": "absolute", "steps": [{"color": s.color, "value": s.value} for s in steps]}
+            {"mode": "absolute", "steps": [{"color": s.color, "value": _number(s.value)} for s in steps]}
             if steps else BASE_THRESHOLDS
         ),
     }
@@ -520,8 +518,13 @@ def field_defaults(panel: Panel, unit: str | None, context: PanelContext) -> dic
             defaults.update(min=0, max=1 if unit == "percentunit" else 100)
     for key in ("min", "max", "decimals"):
         if getattr(panel, key) is not None:
-            defaults[key] = getattr(panel, key)
+            defaults[key] = _number(getattr(panel, key))
     return defaults
+
+
+def _number(value: float | None) -> float | int | None:
+    """5.0 as 5, as Grafana writes it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def legend(panel: Panel, placement: str = "bottom") -> dict[str, Any]:
@@ -556,7 +559,6 @@ def panel_options(panel: Panel) -> dict[str, Any]:
             "cellGap": 1,
             "color": {"exponent": 0.5, "fill": "dark-orange", "mode": "scheme", "reverse": False,
                       "scale": "exponential", "scheme": "Oranges", "steps": 64},
-            "filterValues": {"le": 1e-9},
             "legend": {"show": True},
             "rowsFrame": {"layout": "auto"},
             "tooltip": {"mode": "single", "showColorScale": False, "yHistogram": False},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from khaosobs.alerts import alert_labels, link_annotations, slo_alert_labels, slo_tiers
+from khaosobs.alerts import alert_labels, link_annotations, with_links, slo_alert_labels, slo_tiers
 from khaosobs.dashboards import alert_panels
 from khaosobs.model import SLO, Alert, Service, SLOTier, Spec
 from khaosobs.naming import prometheus_rules_path, slo_alert_name, slo_ratio_record
@@ -54,10 +54,9 @@ def service_rules(service: Service, spec: Spec | None = None,
 def _annotations(alert: Alert, service: Service, spec: Spec | None,
                  shown_at: dict[tuple[str, str], tuple[str, int]] | None) -> dict[str, str]:
     annotations = alert_annotations(alert)
-    if spec is not None:
-        for key, value in link_annotations(spec, shown_at or {}, service, alert).items():
-            annotations.setdefault(key, value)
-    return annotations
+    if spec is None:
+        return annotations
+    return with_links(annotations, link_annotations(spec, shown_at or {}, service, alert))
 
 
 def decimal_text(value: float | Decimal) -> str:
