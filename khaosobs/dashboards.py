@@ -52,8 +52,16 @@ def label_filters(dashboard: Dashboard) -> list[str]:
     return [*DEFAULT_LABEL_FILTERS, *(v for v in dashboard.variables if v not in DEFAULT_LABEL_FILTERS)]
 
 
+def datasource_variables(dashboard: Dashboard) -> dict[str, str]:
+    """Datasource type -> variable name: `datasource`, or with Loki panels beside the Prometheus
+    ones `prometheus_datasource` and `loki_datasource` (dashboard-linter's names for two)."""
+    if any(panel.logql is not None for panel, _ in all_panels(dashboard)):
+        return {"prometheus": f"prometheus_{DATASOURCE_VARIABLE}", "loki": f"loki_{DATASOURCE_VARIABLE}"}
+    return {"prometheus": DATASOURCE_VARIABLE}
+
+
 def defined_variables(dashboard: Dashboard) -> set[str]:
-    return {DATASOURCE_VARIABLE, *label_filters(dashboard)}
+    return {*datasource_variables(dashboard).values(), *label_filters(dashboard)}
 
 
 def used_variables(text: str) -> list[str]:

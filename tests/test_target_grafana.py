@@ -234,7 +234,7 @@ def test_queries_and_legends_come_out_verbatim(spec: Path, rendered: Rendered) -
             model = models[panel_id]
             assert model["title"] == panel.title and model["type"] == panel.type
             if panel.logql is not None:
-                assert model["datasource"] == {"type": "loki", "uid": naming.LOKI_DATASOURCE_UID}
+                assert model["datasource"] == {"type": "loki", "uid": "${loki_datasource}"}
                 assert [t["expr"] for t in model["targets"]] == [panel.logql]
                 continue
             expected = [(with_matchers(e, filters), legend) for e, legend in panel_queries(panel)]

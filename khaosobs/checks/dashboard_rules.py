@@ -40,9 +40,8 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         for path, panel in spec_panels(dashboard, d):
             yield from _undefined(ctx, dashboard, path, panel)
             yield from _options(ctx, path, panel)
-            if panel.type in PANELS_WITHOUT_QUERY or panel.logql is not None:
-                continue
-            yield from _linter_rules(ctx, dashboard, path, panel, metrics)
+            if panel.type not in PANELS_WITHOUT_QUERY:
+                yield from _linter_rules(ctx, dashboard, path, panel, metrics)
 
 
 def _urls(ctx: CheckContext) -> Iterator[Diagnostic]:
@@ -166,7 +165,7 @@ def _linter_rules(ctx: CheckContext, dashboard: Dashboard, path: Path_, panel: P
             )
         yield from _filters_overridden(ctx, dashboard, expr, where)
     if panel.type in LINTED_TYPES:
-        if panel.unit is None and common_unit([e for e, _ in queries], metrics) is None:
+        if panel.unit is None and (not queries or common_unit([e for e, _ in queries], metrics) is None):
             yield ctx.warning(
                 "panel-unit", f'panel "{panel.title}" has no unit and none can be derived', path,
                 "set `unit:` (a Grafana unit id: short, none, s, bytes, percentunit, reqps, ...)",

@@ -14,7 +14,7 @@ from typing import Any
 
 from khaosobs import naming
 from khaosobs.dashboards import (
-    DATASOURCE_VARIABLE,
+    datasource_variables,
     UP_DOWN,
     PlannedDashboard,
     all_panels,
@@ -62,10 +62,8 @@ DEFAULT_SIZE: dict[str, tuple[int, int]] = {
     "alertlist": (24, 6),
 }
 PROMETHEUS = {"type": "prometheus", "uid": naming.PROMETHEUS_DATASOURCE_UID}
-# Panels and variables pick the Prometheus datasource through the dashboard's variable (whose
+# Panels and variables pick their datasource through the dashboard's datasource variables (whose
 # default is the provisioned one), so one dashboard serves every Prometheus of an organisation.
-PROMETHEUS_VARIABLE = {"type": "prometheus", "uid": "${" + DATASOURCE_VARIABLE + "}"}
-LOKI = {"type": "loki", "uid": naming.LOKI_DATASOURCE_UID}
 REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 BUILTIN_ANNOTATION = {
     "builtIn": 1,
@@ -133,6 +131,8 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
         thresholds=thresholds_by_expression(spec),
         alert_filter=_alert_filter(plan),
         automatic=plan.automatic,
+        datasources={kind: {"type": kind, "uid": f"${{{name}}}"}
+                     for kind, name in datasource_variables(dashboard).items()},
     )
     numbered = {id(panel): panel_id for panel_id, panel in panel_ids(dashboard)}
     panels: list[dict[str, Any]] = []
@@ -214,20 +214,23 @@ def variables(dashboard: Dashboard) -> list[dict[str, Any]]:
     """The datasource variable, then one label_values filter per label, each narrowed by the ones
     before it (instance lists the instances of the chosen jobs)."""
     anchor = _anchor_metric(dashboard)
+    datasources = datasource_variables(dashboard)
     found: list[dict[str, Any]] = [
         {
             "hide": 0,
             "includeAll": False,
-            "label": "Data source",
+            "label": "Data source" if len(datasources) == 1 else f"{kind.title()} data source",
             "multi": False,
-            "name": DATASOURCE_VARIABLE,
+            "name": name,
             "options": [],
-            "query": "prometheus",
+            "query": kind,
             "refresh": 1,
             "regex": "",
             "type": "datasource",
         }
+        for kind, name in datasources.items()
     ]
+    prometheus = {"type": "prometheus", "uid": f"${{{datasources['prometheus']}}}"}
     before: list[tuple[str, str, str]] = []
     for label in label_filters(dashboard):
         selector = with_matchers(anchor, before) if before else anchor
@@ -235,7 +238,7 @@ def variables(dashboard: Dashboard) -> list[dict[str, Any]]:
         found.append(
             {
                 "allValue": ".+",
-                "datasource": PROMETHEUS_VARIABLE,
+                "datasource": prometheus,
                 "definition": query,
                 "hide": 0,
                 "includeAll": True,
@@ -316,6 +319,7 @@ class PanelContext:
     thresholds: dict[str, list[ThresholdStep]]  # by expression key, from alerts
     alert_filter: str
     automatic: bool
+    datasources: dict[str, dict[str, str]]  # type -> reference through the dashboard's variable
 
 
 def panel_model(panel: Panel, panel_id: int, grid_pos: dict[str, int], context: PanelContext) -> dict[str, Any]:
@@ -336,10 +340,10 @@ def panel_model(panel: Panel, panel_id: int, grid_pos: dict[str, int], context: 
             "{" + context.alert_filter + "}" if context.alert_filter else ""
         )
     elif panel.logql is not None:
-        model["datasource"] = LOKI
+        model["datasource"] = context.datasources["loki"]
         model["targets"] = [
             {
-                "datasource": LOKI,
+                "datasource": context.datasources["loki"],
                 "editorMode": "code",
                 "expr": panel.logql,
                 "queryType": "range",
@@ -347,11 +351,11 @@ def panel_model(panel: Panel, panel_id: int, grid_pos: dict[str, int], context: 
             }
         ]
     else:
-        model["datasource"] = PROMETHEUS_VARIABLE
+        model["datasource"] = context.datasources["prometheus"]
         model["targets"] = [
             prometheus_target(
                 with_matchers(expr, context.filters), legend, REF_IDS[i % len(REF_IDS)] * (1 + i // len(REF_IDS)),
-                panel.type,
+                panel.type, context.datasources["prometheus"],
             )
             for i, (expr, legend) in enumerate(queries)
         ]
@@ -445,10 +449,9 @@ def override_model(override: SeriesOverride) -> dict[str, Any]:
     return {"matcher": matcher, "properties": properties}
 
 
-def prometheus_target(expr: str, legend: str | None, ref_id: str, panel_type: str) -> dict[str, Any]:
-    target: dict[str, Any] = {
-        "datasource": PROMETHEUS_VARIABLE, "editorMode": "code", "expr": expr, "refId": ref_id,
-    }
+def prometheus_target(expr: str, legend: str | None, ref_id: str, panel_type: str,
+                      datasource: dict[str, str]) -> dict[str, Any]:
+    target: dict[str, Any] = {"datasource": datasource, "editorMode": "code", "expr": expr, "refId": ref_id}
     if panel_type == "table":  # one row per series, current values
         target.update(format="table", instant=True, range=False)
     elif panel_type == "heatmap":  # buckets as the heatmap's rows, ordered by le

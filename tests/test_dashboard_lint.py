@@ -1,0 +1,136 @@
+"""Grafana's dashboard-linter rules (ported in tests/dashboard_linter.py) on every generated
+dashboard of every example spec: automatic dashboards pass every rule; on hand-written ones the
+only findings are about the user's own panels, and `validate` warns about exactly those."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from khaosobs.dashboards import OVERVIEW_TAG, spec_panels
+from khaosobs.pipeline import validate_paths
+from tests.conftest import ROOT, rendered_once
+from tests.dashboard_linter import Finding, lint
+
+EXAMPLES = [ROOT / "specs", *sorted(p for p in (ROOT / "tests/specs").glob("*.yaml") if p.name != "seed-as-written.yaml")]
+# linter rule -> the validate warning about the same panel
+USER_PANEL_RULES = {
+    "target-rate-interval-rule": "panel-rate-interval",
+    "target-counter-agg-rule": "panel-counter-aggregation",
+    "panel-units-rule": "panel-unit",
+    "panel-title-description-rule": "panel-description",
+    "target-job-rule": "panel-label-filter",
+    "target-instance-rule": "panel-label-filter",
+}
+
+
+def _dashboards(spec: Path) -> dict[str, dict[str, Any]]:
+    out = rendered_once(spec, "grafana")
+    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "grafana/dashboards").glob("*.json"))}
+
+
+def _warned_panels(spec: Path) -> set[tuple[str, str]]:
+    """(dashboard title, panel title, code) of every dashboard-rule warning validate gives."""
+    validation = validate_paths([spec])
+    assert validation.spec is not None
+    titles = {}
+    for d, dashboard in enumerate(validation.spec.dashboards):
+        for path, panel in spec_panels(dashboard, d):
+            titles[path] = (dashboard.title, panel.title)
+    found = set()
+    for diagnostic in validation.diagnostics.warnings:
+        if diagnostic.code not in USER_PANEL_RULES.values():
+            continue
+        for length in range(len(diagnostic.path), 0, -1):
+            if diagnostic.path[:length] in titles:
+                found.add((*titles[diagnostic.path[:length]], diagnostic.code))
+                break
+    return found
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_automatic_dashboards_pass_every_rule(spec: Path) -> None:
+    automatic = {n: d for n, d in _dashboards(spec).items() if OVERVIEW_TAG in d["tags"]}
+    for name, dashboard in automatic.items():
+        assert lint(dashboard) == [], name
+
+
+def test_the_example_has_automatic_dashboards() -> None:
+    assert sum(OVERVIEW_TAG in d["tags"] for d in _dashboards(ROOT / "specs").values()) == 2
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_hand_written_dashboards_fail_only_where_validate_warns(spec: Path) -> None:
+    linted: set[tuple[str, str, str]] = set()
+    for name, dashboard in _dashboards(spec).items():
+        if OVERVIEW_TAG in dashboard["tags"]:
+            continue
+        for finding in lint(dashboard):
+            assert finding.rule in USER_PANEL_RULES, (name, finding)  # the rest khaosobs guarantees
+            assert finding.panel is not None
+            linted.add((dashboard["title"], finding.panel, USER_PANEL_RULES[finding.rule]))
+    assert linted == _warned_panels(spec)
+
+
+def test_the_example_spec_passes_every_rule() -> None:
+    for name, dashboard in _dashboards(ROOT / "specs").items():
+        assert lint(dashboard) == [], name
+
+
+def _rules(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings if f.severity == "error"}
+
+
+@pytest.mark.parametrize(
+    ("mutation", "rule"),
+    [
+        ("editable", "uneditable-dashboard-rule"),
+        ("no-datasource-variable", "template-datasource-rule"),
+        ("no-job-variable", "template-job-rule"),
+        ("instance-single", "template-instance-rule"),
+        ("refresh-on-load", "template-on-time-change-reload"),
+        ("bad-variable-query", "template-label-promql-rule"),
+        ("fixed-datasource", "panel-datasource-rule"),
+        ("no-description", "panel-title-description-rule"),
+        ("no-unit", "panel-units-rule"),
+        ("fixed-range", "target-rate-interval-rule"),
+        ("raw-counter", "target-counter-agg-rule"),
+        ("no-job-matcher", "target-job-rule"),
+    ],
+)
+def test_the_linter_port_can_fail(mutation: str, rule: str) -> None:
+    dashboard = copy.deepcopy(_dashboards(ROOT / "specs")["discord-ops-bot-overview.json"])
+    assert lint(dashboard) == []
+    templates = dashboard["templating"]["list"]
+    timeseries = next(p for row in dashboard["panels"] for p in [row, *row.get("panels", [])]
+                      if p["type"] == "timeseries")
+    target = timeseries["targets"][0]
+    if mutation == "editable":
+        dashboard["editable"] = True
+    elif mutation == "no-datasource-variable":
+        templates.pop(0)
+    elif mutation == "no-job-variable":
+        templates.pop(1)
+    elif mutation == "instance-single":
+        templates[2]["multi"] = False
+    elif mutation == "refresh-on-load":
+        templates[1]["refresh"] = 1
+    elif mutation == "bad-variable-query":
+        templates[1]["query"] = "label_values(rate(, job)"
+    elif mutation == "fixed-datasource":
+        timeseries["datasource"] = {"type": "prometheus", "uid": "prometheus"}
+    elif mutation == "no-description":
+        del timeseries["description"]
+    elif mutation == "no-unit":
+        del timeseries["fieldConfig"]["defaults"]["unit"]
+    elif mutation == "fixed-range":
+        target["expr"] = target["expr"].replace("$__rate_interval", "5m")
+    elif mutation == "raw-counter":
+        target["expr"] = 'sum(discord_commands_total{job=~"$job", instance=~"$instance"})'
+    elif mutation == "no-job-matcher":
+        target["expr"] = target["expr"].replace('job=~"$job", ', "")
+    assert rule in _rules(lint(dashboard))
