@@ -22,6 +22,9 @@ from khaosobs import naming
 from khaosobs.model import Alert, Dashboard, Metric, Panel, PanelTarget, Row, Service, Spec, ThresholdStep
 from khaosobs.promql_print import expression_key, walk_with_parents
 
+# The classic JSON schemaVersion each supported Grafana major writes (Grafana's
+# DashboardMigrator: 11.0 writes 39; 12.0 writes 41, which dropped timepicker.time_options).
+GRAFANA_SCHEMA_VERSIONS = {11: 39, 12: 41}
 DATASOURCE_VARIABLE = "datasource"
 DEFAULT_LABEL_FILTERS = ("job", "instance")
 # Grafana's global variables (https://grafana.com/docs/grafana/latest/dashboards/variables/add-template-variables/#global-variables)

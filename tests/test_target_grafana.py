@@ -28,7 +28,8 @@ from tests.conftest import EXAMPLE_SPECS, ROOT, SHARED, render_spec, rendered_on
 
 ORACLE = SHARED / "oracles/grafana-jsonschema"
 LAYOUT_SPEC = ROOT / "tests/specs/grafana-layout.yaml"
-SPECS_UNDER_TEST = [*EXAMPLE_SPECS, LAYOUT_SPEC]
+OPTIONS_SPEC = ROOT / "tests/specs/grafana-options.yaml"
+SPECS_UNDER_TEST = [*EXAMPLE_SPECS, LAYOUT_SPEC, OPTIONS_SPEC]
 DATASOURCES = "grafana/provisioning/datasources/khaosobs.yml"
 PROVIDER = "grafana/provisioning/dashboards/khaosobs.yml"
 REMOVED_PANEL_TYPES = {"graph", "singlestat", "table-old"}
@@ -213,7 +214,7 @@ def test_every_dashboard_is_valid_for_grafana(spec: Path, rendered: Rendered) ->
     dashboards = _dashboards(out)
     assert len(dashboards) == len(planned_dashboards(_spec(spec)))
     for name, dashboard in dashboards.items():
-        assert dashboard_problems(dashboard, _datasource_types(out)) == [], name
+        assert dashboard_problems(dashboard, _datasource_types(out), grafana.schema_version(_spec(spec))) == [], name
         assert name == f"{dashboard['uid']}.json"
     uids = [d["uid"] for d in dashboards.values()]
     assert len(set(uids)) == len(uids)
@@ -527,3 +528,174 @@ def test_the_checker_rejects_a_broken_dashboard(mutation: str, message: str, ren
 # --- snapshots -----------------------------------------------------------------------------------
 
 
+
+
+# --- variables, options, rows, links -------------------------------------------------------------
+
+
+def _options_dashboard(rendered: Rendered, name: str = "checkout.json") -> dict[str, Any]:
+    return _dashboards(rendered(OPTIONS_SPEC))[name]
+
+
+def _panel(dashboard: dict[str, Any], title: str) -> dict[str, Any]:
+    return next(p for p in flat_panels(dashboard) if p.get("title") == title)
+
+
+def test_grafana_12_gets_its_schema_version(rendered: Rendered) -> None:
+    assert _options_dashboard(rendered)["schemaVersion"] == 41
+    assert _dashboards(rendered(EXAMPLE_SPECS[0]))["event-gateway.json"]["schemaVersion"] == 39
+
+
+@specs
+def test_every_dashboard_is_provisioned_read_only_and_linked(spec: Path, rendered: Rendered) -> None:
+    project = _spec(spec).project
+    for name, dashboard in _dashboards(rendered(spec)).items():
+        assert dashboard["editable"] is False, name
+        assert project in dashboard["tags"], name
+        assert dashboard["links"] == [{
+            "asDropdown": True, "icon": "external link", "includeVars": True, "keepTime": True,
+            "tags": [project], "targetBlank": False, "title": project,
+            "tooltip": f"Dashboards of {project}", "type": "dashboards", "url": "",
+        }], name
+
+
+def test_variables_filter_every_selector(rendered: Rendered) -> None:
+    dashboard = _options_dashboard(rendered)
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert list(variables) == ["datasource", "job", "instance", "route"]
+    assert variables["datasource"]["query"] == "prometheus"
+    assert variables["instance"]["query"] == 'label_values(checkout_requests_total{job=~"$job"}, instance)'
+    for name in ("job", "instance", "route"):
+        assert (variables[name]["refresh"], variables[name]["multi"], variables[name]["includeAll"]) == (2, True, True)
+        assert variables[name]["allValue"] == ".+"
+    requests = _panel(dashboard, "Requests by code")
+    assert requests["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+    assert requests["targets"][0]["expr"] == (
+        'sum by (code) (rate(checkout_requests_total{job=~"$job", instance=~"$instance", route=~"$route"}'
+        "[$__rate_interval]))"
+    )
+    # a matcher the user wrote on a filter label is kept, the others are added
+    assert _panel(dashboard, "Requests on $route")["targets"][0]["expr"] == (
+        'sum(rate(checkout_requests_total{route=~"$route", job=~"$job", instance=~"$instance"}[$__rate_interval]))'
+    )
+
+
+def test_field_options_come_from_the_spec(rendered: Rendered) -> None:
+    dashboard = _options_dashboard(rendered)
+    requests = _panel(dashboard, "Requests by code")
+    defaults = requests["fieldConfig"]["defaults"]
+    assert defaults["decimals"] == 1
+    assert defaults["custom"]["stacking"] == {"group": "A", "mode": "normal"}
+    assert defaults["custom"]["fillOpacity"] == 40
+    assert requests["options"]["legend"] == {
+        "calcs": ["mean", "max", "lastNotNull"], "displayMode": "table", "placement": "right", "showLegend": True,
+    }
+    assert requests["fieldConfig"]["overrides"] == [
+        {"matcher": {"id": "byName", "options": "500"}, "properties": [
+            {"id": "color", "value": {"fixedColor": "red", "mode": "fixed"}},
+            {"id": "displayName", "value": "Server errors"},
+            {"id": "custom.axisPlacement", "value": "right"},
+        ]},
+        {"matcher": {"id": "byRegexp", "options": "4.."}, "properties": [
+            {"id": "color", "value": {"fixedColor": "orange", "mode": "fixed"}},
+            {"id": "unit", "value": "reqps"},
+            {"id": "min", "value": 0},
+            {"id": "max", "value": 100},
+            {"id": "decimals", "value": 0},
+            {"id": "custom.fillOpacity", "value": 0},
+        ]},
+        {"matcher": {"id": "byName", "options": "304"}, "properties": [
+            {"id": "custom.hideFrom", "value": {"legend": False, "tooltip": False, "viz": True}},
+        ]},
+    ]
+    gauge = _panel(dashboard, "p99 latency")["fieldConfig"]["defaults"]
+    assert (gauge["min"], gauge["max"], gauge["unit"]) == (0, 3, "s")
+    cart = _panel(dashboard, "Cart items")["fieldConfig"]["defaults"]
+    assert cart["thresholds"] == {"mode": "absolute", "steps": [
+        {"color": "green", "value": None}, {"color": "#EAB839", "value": 100}, {"color": "red", "value": 500},
+    ]}
+    history = _panel(dashboard, "Payment provider history")["fieldConfig"]["defaults"]
+    assert history["mappings"] == [{"type": "value", "options": {
+        "0": {"color": "red", "index": 0, "text": "Down"},
+        "1": {"color": "green", "index": 1, "text": "Up"},
+        "2": {"index": 2, "text": "Degraded"},
+    }}]
+    hidden = _panel(dashboard, "Requests on $route")
+    assert hidden["options"]["legend"]["showLegend"] is False
+    assert hidden["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "percent"
+
+
+def test_derived_descriptions_thresholds_and_mappings(rendered: Rendered) -> None:
+    dashboard = _options_dashboard(rendered)
+    requests = _panel(dashboard, "Requests by code")
+    assert requests["description"] == "Checkout requests served"  # the metric's help
+    p99 = _panel(dashboard, "p99 latency")["fieldConfig"]["defaults"]
+    assert p99["thresholds"]["steps"] == [{"color": "green", "value": None}, {"color": "red", "value": 1.5}]
+    provider = _panel(dashboard, "Payment provider")["fieldConfig"]["defaults"]
+    # PaymentProviderDown is `min(checkout_payment_provider_up) < 1`: below 1 is the alert's colour
+    assert provider["thresholds"]["steps"] == [{"color": "orange", "value": None}, {"color": "green", "value": 1}]
+    assert provider["mappings"][0]["options"]["0"]["text"] == "Down"  # a 0/1 gauge reads Up / Down
+    assert provider["mappings"][0]["options"]["1"]["text"] == "Up"
+
+
+def test_rows_collapse_and_repeat_without_holes(rendered: Rendered) -> None:
+    dashboard = _options_dashboard(rendered)
+    top = dashboard["panels"]
+    rows = [p for p in top if p["type"] == "row"]
+    assert [(r["title"], r["collapsed"], r.get("repeat")) for r in rows] == [
+        ("Latency", False, None), ("Per route", True, "route")]
+    assert rows[0]["panels"] == [] and [p["title"] for p in rows[1]["panels"]] == ["Requests on $route", "Alerts"]
+    assert rows[1]["gridPos"]["y"] == max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in top if p is not rows[1])
+    # every grid line is full: each panel line covers the 24 columns without gaps
+    lines: dict[int, list[dict[str, int]]] = {}
+    for panel in top:
+        lines.setdefault(panel["gridPos"]["y"], []).append(panel["gridPos"])
+    for y, line in lines.items():
+        assert sum(p["w"] for p in line) == grafana.GRID_COLUMNS, (y, line)
+        assert len({p["h"] for p in line}) == 1, (y, line)
+
+
+def test_new_panel_types(rendered: Rendered) -> None:
+    dashboard = _options_dashboard(rendered)
+    text = _panel(dashboard, "About")
+    assert text["options"]["mode"] == "markdown" and text["options"]["content"].startswith("# Checkout\n")
+    assert "targets" not in text and "datasource" not in text
+    heatmap = _panel(dashboard, "Latency distribution")
+    assert heatmap["targets"][0]["format"] == "heatmap" and heatmap["options"]["calculate"] is False
+    assert heatmap["options"]["yAxis"]["unit"] == "s"  # the buckets' unit
+    timeline = _panel(dashboard, "Payment provider history")
+    assert timeline["type"] == "state-timeline" and timeline["options"]["mergeValues"] is True
+    overview = _options_dashboard(rendered, "checkout-overview.json")
+    alerts = _panel(overview, "checkout alerts")
+    assert alerts["type"] == "alertlist" and alerts["options"]["alertInstanceLabelFilter"] == '{service="checkout"}'
+
+
+def test_overview_dashboards_are_built_from_the_declarations(rendered: Rendered) -> None:
+    dashboards = _dashboards(rendered(OPTIONS_SPEC))
+    assert sorted(dashboards) == ["checkout-overview.json", "checkout.json"]  # batch opted out
+    overview = dashboards["checkout-overview.json"]
+    exprs = {p["title"]: [t["expr"] for t in p.get("targets", [])] for p in flat_panels(overview)}
+    f = 'job=~"$job", instance=~"$instance"'
+    assert exprs["checkout_requests_total per second"] == [
+        f"sum by (route, code) (rate(checkout_requests_total{{{f}}}[$__rate_interval]))"]
+    assert exprs["checkout_request_duration_seconds p50 / p95 / p99"] == [
+        f"histogram_quantile({q}, sum by (le) (rate(checkout_request_duration_seconds_bucket{{{f}}}[$__rate_interval])))"
+        for q in ("0.5", "0.95", "0.99")]
+    assert exprs["checkout_request_duration_seconds distribution"] == [
+        f"sum by (le) (rate(checkout_request_duration_seconds_bucket{{{f}}}[$__rate_interval]))"]
+    assert exprs["checkout_cart_items now"] == [f"sum(checkout_cart_items{{{f}}})"]
+    assert exprs["checkout_payment_provider_up now"] == [f"min(checkout_payment_provider_up{{{f}}})"]
+    assert _panel(overview, "checkout_payment_provider_up")["type"] == "state-timeline"
+    assert [p["title"] for p in overview["panels"] if p["type"] == "row"] == ["Traffic", "Distributions", "Gauges"]
+
+
+def test_alerts_link_to_the_panel_showing_them(tmp_path: Path) -> None:
+    out = render_spec(OPTIONS_SPEC, tmp_path / "out", "grafana", "prometheus")
+    rules = yaml.safe_load((out / "prometheus/rules/checkout.yml").read_text(encoding="utf-8"))
+    annotations = {r["alert"]: r["annotations"] for r in rules["groups"][0]["rules"] if "alert" in r}
+    dashboard = _dashboards(out)["checkout.json"]
+    p99 = _panel(dashboard, "p99 latency")["id"]
+    assert annotations["CheckoutSlow"]["dashboard_url"] == f"https://grafana.example.com/d/checkout?viewPanel={p99}"
+    assert annotations["CheckoutSlow"]["runbook_url"] == (
+        "https://runbooks.example.com/shop/checkout/CheckoutSlow?severity=critical")
+    assert annotations["PaymentProviderDown"]["runbook_url"] == "https://wiki.example.com/payments"

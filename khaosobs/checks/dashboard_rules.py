@@ -11,6 +11,7 @@ from khaosobs.alerts import RUNBOOK_PLACEHOLDERS, runbook_placeholders
 from khaosobs.checks.context import CheckContext
 from khaosobs.dashboards import (
     DEFAULT_LABEL_FILTERS,
+    GRAFANA_SCHEMA_VERSIONS,
     PANELS_WITHOUT_QUERY,
     derived_description,
     fixed_rate_ranges,
@@ -26,6 +27,7 @@ from khaosobs.model import Dashboard, Metric, Panel
 from khaosobs.naming import LABEL_NAME_RE
 from khaosobs.promql_print import selectors
 from khaosobs.targets._units import common_unit
+from khaosobs.versions import parse_version
 
 LINTED_TYPES = frozenset({"stat", "timeseries", "gauge", "table"})  # dashboard-linter's panel rules
 TIME_SERIES_OPTIONS = ("stacking", "fill")
@@ -35,6 +37,7 @@ VALUE_OPTIONS_TYPES = frozenset({"stat", "gauge", "bargauge", "table", "state-ti
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     metrics = {name: metric for name, (metric, _) in ctx.metrics.items()}
     yield from _urls(ctx)
+    yield from _grafana_target(ctx)
     for d, dashboard in enumerate(ctx.spec.dashboards):
         yield from _variables(ctx, d, dashboard)
         for path, panel in spec_panels(dashboard, d):
@@ -42,6 +45,18 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
             yield from _options(ctx, path, panel)
             if panel.type not in PANELS_WITHOUT_QUERY:
                 yield from _linter_rules(ctx, dashboard, path, panel, metrics)
+
+
+def _grafana_target(ctx: CheckContext) -> Iterator[Diagnostic]:
+    text = ctx.spec.targets.grafana
+    version = parse_version(text)
+    supported = " or ".join(f'"{major}"' for major in GRAFANA_SCHEMA_VERSIONS)
+    if version is None:
+        yield ctx.error("grafana-version", f'targets.grafana "{text}" is not a version', ("targets", "grafana"),
+                        f"write {supported}")
+    elif version[0] not in GRAFANA_SCHEMA_VERSIONS:
+        yield ctx.error("grafana-version", f"khaosobs renders dashboards for Grafana {supported}, not {text}",
+                        ("targets", "grafana"), f"write {supported}")
 
 
 def _urls(ctx: CheckContext) -> Iterator[Diagnostic]:

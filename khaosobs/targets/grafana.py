@@ -14,6 +14,7 @@ from typing import Any
 
 from khaosobs import naming
 from khaosobs.dashboards import (
+    GRAFANA_SCHEMA_VERSIONS,
     datasource_variables,
     UP_DOWN,
     PlannedDashboard,
@@ -41,10 +42,7 @@ DESCRIPTION = (
     "Grafana 11 dashboards (classic JSON) and provisioning for Prometheus, Loki, Tempo and Alertmanager"
 )
 
-SCHEMA_VERSION = 39  # Grafana 11.0's classic model
-# The classic JSON schemaVersion each supported Grafana major writes (Grafana's
-# DashboardMigrator: 11.0 writes 39, 12.0 writes 41, which dropped timepicker.time_options).
-SCHEMA_VERSIONS = {11: 39, 12: 41}
+SCHEMA_VERSION = GRAFANA_SCHEMA_VERSIONS[11]  # the default target
 GRID_COLUMNS = 24
 # (width, height) in grid units when the spec gives none: graphs half width, single values a quarter,
 # tables and logs the full row (their lines are long).
@@ -119,7 +117,7 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
 def schema_version(spec: Spec) -> int:
     """The classic JSON schemaVersion of the targeted Grafana release (11 -> 39, 12 -> 41)."""
     major = (parse_version(spec.targets.grafana) or (11, 0, 0))[0]
-    return SCHEMA_VERSIONS.get(major, SCHEMA_VERSION)
+    return GRAFANA_SCHEMA_VERSIONS.get(major, SCHEMA_VERSION)
 
 
 def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
