@@ -241,7 +241,7 @@ def _lhs_end(expr: str) -> int:
             depth += 1
         elif c in ")]}":
             depth -= 1
-        elif depth == 0 and c in "<>" and not blank[i - 1 : i] in ("=", "!"):
+        elif depth == 0 and c in "<>" and blank[i - 1 : i] not in ("=", "!"):
             end = i
     return end
 

@@ -77,7 +77,7 @@ class _Printer:
         head = name if named else ""
         return f"{head}{{{body}}}" if body or not head else head
 
-    def print(self, node: Any) -> str:  # noqa: C901 - one branch per node type
+    def print(self, node: Any) -> str:
         p = self.print
         if isinstance(node, promql_parser.NumberLiteral):
             return _number(node.val)
@@ -89,8 +89,9 @@ class _Printer:
             vector = node.vector_selector
             return f"{self.selector(vector)}[{self.duration(node.range)}]{self.modifiers(vector)}"
         if isinstance(node, promql_parser.SubqueryExpr):
-            step = f"{self.duration(node.step)}" if node.step is not None else ""
-            return f"{p(node.expr)}[{self.duration(node.range)}:{step}]{self.modifiers(node)}"
+            step = self.duration(node.step) if node.step is not None else ""
+            window = self.duration(node.range) if node.range is not None else ""
+            return f"{p(node.expr)}[{window}:{step}]{self.modifiers(node)}"
         if isinstance(node, promql_parser.ParenExpr):
             return f"({p(node.expr)})"
         if isinstance(node, promql_parser.UnaryExpr):

@@ -33,18 +33,21 @@ RANGE_VARIABLES = {"__rate_interval": RATE_INTERVAL_MAGIC, "__interval": "4321s"
 _RANGE_VARIABLE_RE = re.compile(r"(?<=[\[:])\s*\$(?:\{(\w+)\}|(\w+))")
 _TEMPLATE_QUERY_RE = re.compile(r"([a-z_]+)\((.+)\)")
 # lint/rule_panel_units.go, the Grafana unit ids (abridged to the categories a Prometheus panel uses)
-VALID_UNITS = frozenset("""
-none string short percent percentunit humidity dB hex0x hex sci locale pixel
-bytes decbytes bits decbits kbytes deckbytes mbytes decmbytes gbytes decgbytes tbytes dectbytes pbytes decpbytes
-pps binBps Bps binbps bps KiBs Kibits KBs Kbits MiBs Mibits MBs Mbits GiBs Gibits GBs Gbits TiBs Tibits TBs Tbits
-dateTimeAsIso dateTimeAsIsoNoDateIfToday dateTimeAsUS dateTimeAsUSNoDateIfToday dateTimeAsLocal
-dateTimeAsLocalNoDateIfToday dateTimeAsSystem dateTimeFromNow
-watt kwatt megwatt gwatt mwatt Wm2 voltamp kvoltamp voltampreact kvoltampreact watth watthperkg kwatth kwattm
-amph kamph mamph joule ev amp kamp mamp volt kvolt mvolt dBm ohm kohm Mohm farad
-celsius fahrenheit kelvin lengthmm lengthin lengthft lengthm lengthkm lengthmi
-hertz ns µs ms s m h d dtdurationms dtdurations dthms dtdhms timeticks clockms clocks
-cps ops reqps rps wps iops cpm opm rpm wpm bool bool_yes_no bool_on_off
-""".split())
+VALID_UNITS = frozenset([
+    "none", "string", "short", "percent", "percentunit", "humidity", "dB", "hex0x", "hex", "sci", "locale",
+    "pixel", "bytes", "decbytes", "bits", "decbits", "kbytes", "deckbytes", "mbytes", "decmbytes", "gbytes",
+    "decgbytes", "tbytes", "dectbytes", "pbytes", "decpbytes", "pps", "binBps", "Bps", "binbps", "bps", "KiBs",
+    "Kibits", "KBs", "Kbits", "MiBs", "Mibits", "MBs", "Mbits", "GiBs", "Gibits", "GBs", "Gbits", "TiBs",
+    "Tibits", "TBs", "Tbits", "dateTimeAsIso", "dateTimeAsIsoNoDateIfToday", "dateTimeAsUS",
+    "dateTimeAsUSNoDateIfToday", "dateTimeAsLocal", "dateTimeAsLocalNoDateIfToday", "dateTimeAsSystem",
+    "dateTimeFromNow", "watt", "kwatt", "megwatt", "gwatt", "mwatt", "Wm2", "voltamp", "kvoltamp",
+    "voltampreact", "kvoltampreact", "watth", "watthperkg", "kwatth", "kwattm", "amph", "kamph", "mamph",
+    "joule", "ev", "amp", "kamp", "mamp", "volt", "kvolt", "mvolt", "dBm", "ohm", "kohm", "Mohm", "farad",
+    "celsius", "fahrenheit", "kelvin", "lengthmm", "lengthin", "lengthft", "lengthm", "lengthkm", "lengthmi",
+    "hertz", "ns", "µs", "ms", "s", "m", "h", "d", "dtdurationms", "dtdurations", "dthms", "dtdhms",
+    "timeticks", "clockms", "clocks", "cps", "ops", "reqps", "rps", "wps", "iops", "cpm", "opm", "rpm", "wpm",
+    "bool", "bool_yes_no", "bool_on_off",
+])
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ def _template_datasource(templates: list[dict[str, Any]]) -> list[Finding]:
         if t.get("name") not in allowed_names:
             found.append(Finding("template-datasource-rule", "error", f"datasource variable named {t.get('name')}"))
         elif t.get("label") not in allowed_labels:
-            found.append(Finding("template-datasource-rule", "warning", f"datasource variable labelled {t.get('label')}"))
+            found.append(Finding("template-datasource-rule", "warning",
+                                 f"datasource variable labelled {t.get('label')}"))
     return found
 
 
@@ -154,9 +158,10 @@ def _panel_rules(panel: dict[str, Any], ds_templates: list[dict[str, Any]]) -> l
         uid = (panel.get("datasource") or {}).get("uid")
         if uid not in allowed:
             found.append(Finding("panel-datasource-rule", "error", f"uses datasource {uid!r}", title))
-    if kind in ("stat", "singlestat", "graph", "table-old", "timeseries", "gauge"):
-        if not title or not panel.get("description"):
-            found.append(Finding("panel-title-description-rule", "error", "missing title or description", title))
+    if kind in ("stat", "singlestat", "graph", "table-old", "timeseries", "gauge") and (
+        not title or not panel.get("description")
+    ):
+        found.append(Finding("panel-title-description-rule", "error", "missing title or description", title))
     if kind in ("stat", "singlestat", "graph", "table", "timeseries", "gauge"):
         unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
         if unit not in VALID_UNITS:

@@ -16,7 +16,8 @@ from khaosobs.pipeline import validate_paths
 from tests.conftest import ROOT, rendered_once
 from tests.dashboard_linter import Finding, lint
 
-EXAMPLES = [ROOT / "specs", *sorted(p for p in (ROOT / "tests/specs").glob("*.yaml") if p.name != "seed-as-written.yaml")]
+EXAMPLES = [ROOT / "specs",
+            *sorted(p for p in (ROOT / "tests/specs").glob("*.yaml") if p.name != "seed-as-written.yaml")]
 # linter rule -> the validate warning about the same panel
 USER_PANEL_RULES = {
     "target-rate-interval-rule": "panel-rate-interval",
@@ -30,7 +31,8 @@ USER_PANEL_RULES = {
 
 def _dashboards(spec: Path) -> dict[str, dict[str, Any]]:
     out = rendered_once(spec, "grafana")
-    return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "grafana/dashboards").glob("*.json"))}
+    return {p.name: json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted((out / "grafana/dashboards").glob("*.json"))}
 
 
 def _warned_panels(spec: Path) -> set[tuple[str, str]]:

@@ -83,7 +83,8 @@ def test_strings_are_escaped_and_range_variables_kept() -> None:
         ('up{job="api"}', 'up{job="api", instance=~"$instance"}'),  # the user's matcher stays
         ("a / on (x) b", 'a{job=~"$job", instance=~"$instance"} / on (x) b{job=~"$job", instance=~"$instance"}'),
         ('{__name__="x"}', '{__name__="x", job=~"$job", instance=~"$instance"}'),
-        ('x{a="1" or b="2"}', 'x{a="1", job=~"$job", instance=~"$instance" or b="2", job=~"$job", instance=~"$instance"}'),
+        ('x{a="1" or b="2"}',
+         'x{a="1", job=~"$job", instance=~"$instance" or b="2", job=~"$job", instance=~"$instance"}'),
         ("vector(1)", "vector(1)"),
         ("rate(broken[5m", "rate(broken[5m"),  # does not parse: unchanged, the checks report it
     ],

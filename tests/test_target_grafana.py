@@ -19,9 +19,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from khaosobs import naming
+from khaosobs.dashboards import label_filters, panel_ids, panel_queries, planned_dashboards
 from khaosobs.model import Metric, Panel, Spec
 from khaosobs.pipeline import validate_paths
-from khaosobs.dashboards import label_filters, panel_ids, panel_queries, planned_dashboards
 from khaosobs.promql_print import with_matchers
 from khaosobs.targets import _units, grafana
 from tests.conftest import EXAMPLE_SPECS, ROOT, SHARED, render_spec, rendered_once, run_khaosobs
@@ -679,7 +679,8 @@ def test_overview_dashboards_are_built_from_the_declarations(rendered: Rendered)
     assert exprs["checkout_requests_total per second"] == [
         f"sum by (route, code) (rate(checkout_requests_total{{{f}}}[$__rate_interval]))"]
     assert exprs["checkout_request_duration_seconds p50 / p95 / p99"] == [
-        f"histogram_quantile({q}, sum by (le) (rate(checkout_request_duration_seconds_bucket{{{f}}}[$__rate_interval])))"
+        f"histogram_quantile({q}, sum by (le) "
+        f"(rate(checkout_request_duration_seconds_bucket{{{f}}}[$__rate_interval])))"
         for q in ("0.5", "0.95", "0.99")]
     assert exprs["checkout_request_duration_seconds distribution"] == [
         f"sum by (le) (rate(checkout_request_duration_seconds_bucket{{{f}}}[$__rate_interval]))"]

@@ -9,7 +9,6 @@ from khaosobs.checks.context import CheckContext
 from khaosobs.checks.logql import analyse_logql
 from khaosobs.dashboards import PANELS_WITHOUT_QUERY, spec_panels
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import Path_
 
 GRID_COLUMNS = 24
 

@@ -15,10 +15,10 @@ from typing import Any
 from khaosobs import naming
 from khaosobs.dashboards import (
     GRAFANA_SCHEMA_VERSIONS,
-    datasource_variables,
     UP_DOWN,
     PlannedDashboard,
     all_panels,
+    datasource_variables,
     derived_description,
     is_boolean_gauge,
     label_filters,

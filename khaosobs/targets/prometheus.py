@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from khaosobs.alerts import alert_labels, link_annotations, with_links, slo_alert_labels, slo_tiers
+from khaosobs.alerts import alert_labels, link_annotations, slo_alert_labels, slo_tiers, with_links
 from khaosobs.dashboards import alert_panels
 from khaosobs.model import SLO, Alert, Service, SLOTier, Spec
 from khaosobs.naming import prometheus_rules_path, slo_alert_name, slo_ratio_record
