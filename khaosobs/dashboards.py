@@ -20,7 +20,7 @@ import promql_parser
 
 from khaosobs import naming
 from khaosobs.model import Alert, Dashboard, Metric, Panel, PanelTarget, Row, Service, Spec, ThresholdStep
-from khaosobs.promql_print import expression_key, walk_with_parents
+from khaosobs.promql_print import expression_key, threshold_comparison, walk_with_parents
 
 # The classic JSON schemaVersion each supported Grafana major writes (Grafana's
 # DashboardMigrator: 11.0 writes 39; 12.0 writes 41, which dropped timepicker.time_options).
@@ -208,42 +208,20 @@ def is_boolean_gauge(metric: Metric) -> bool:
 
 def alert_threshold(alert: Alert) -> tuple[str, list[ThresholdStep]] | None:
     """(expression key of the left side, threshold steps) of an alert `expr > N` / `expr < N`."""
-    try:
-        from khaosobs.promql import PromQLError, parse_promql
-
-        tree = parse_promql(alert.expr)
-    except PromQLError:
+    comparison = threshold_comparison(alert.expr)
+    if comparison is None:
         return None
-    if not isinstance(tree, promql_parser.BinaryExpr) or not isinstance(tree.rhs, promql_parser.NumberLiteral):
-        return None
-    op = str(tree.op)
-    if op not in (">", ">=", "<", "<=") or (tree.modifier is not None and tree.modifier.return_bool):
-        return None
-    lhs_text = alert.expr[: _lhs_end(alert.expr)]
-    key = expression_key(lhs_text)
-    if key is None:
-        return None
-    value = float(tree.rhs.val)
+    key, op, value = comparison
     colour = SEVERITY_COLOURS[alert.severity]
     if op.startswith(">"):
         return key, [ThresholdStep(color="green"), ThresholdStep(color=colour, value=value)]
     return key, [ThresholdStep(color=colour), ThresholdStep(color="green", value=value)]
 
 
-def _lhs_end(expr: str) -> int:
-    """Where the top-level comparison starts (the last one outside brackets and strings)."""
-    from khaosobs.promql import outside_strings
-
-    blank = outside_strings(expr)
-    depth, end = 0, len(expr)
-    for i, c in enumerate(blank):
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif depth == 0 and c in "<>" and blank[i - 1 : i] not in ("=", "!"):
-            end = i
-    return end
+def alert_key(alert: Alert) -> str | None:
+    """What a panel must show to show the alert: its left side when it compares, else all of it."""
+    comparison = threshold_comparison(alert.expr)
+    return comparison[0] if comparison is not None else expression_key(alert.expr)
 
 
 def thresholds_by_expression(spec: Spec) -> dict[str, list[ThresholdStep]]:
@@ -367,7 +345,7 @@ def alert_panels(spec: Spec) -> dict[tuple[str, str], tuple[str, int]]:
     found: dict[tuple[str, str], tuple[str, int]] = {}
     for service in spec.services:
         for alert in service.alerts:
-            key = expression_key(alert.expr[: _lhs_end(alert.expr)])
+            key = alert_key(alert)
             if key is not None and key in by_key:
                 found[(service.name, alert.name)] = by_key[key]
                 continue

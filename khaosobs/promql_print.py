@@ -190,6 +190,24 @@ def expression_key(text: str) -> str | None:
         return None
 
 
+COMPARISONS = frozenset({">", ">=", "<", "<="})
+
+
+def threshold_comparison(text: str) -> tuple[str, str, float] | None:
+    """`lhs > N` (or >=, <, <=; not `bool`) as (expression key of lhs, operator, N), read from the tree."""
+    try:
+        tree, variables = _parse_with_variables(text)
+    except (PromQLError, RecursionError):
+        return None
+    if not isinstance(tree, promql_parser.BinaryExpr) or not isinstance(tree.rhs, promql_parser.NumberLiteral):
+        return None
+    op = str(tree.op)
+    if op not in COMPARISONS or (tree.modifier is not None and tree.modifier.return_bool):
+        return None
+    key = _Printer(variables, extra=[], blank_ranges=True).print(tree.lhs)
+    return key, op, float(tree.rhs.val)
+
+
 def selectors(text: str) -> list[Any]:
     """The VectorSelector nodes of `text`, depth first (none when it does not parse)."""
     try:
