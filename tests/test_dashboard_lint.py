@@ -136,3 +136,45 @@ def test_the_linter_port_can_fail(mutation: str, rule: str) -> None:
     elif mutation == "no-job-matcher":
         target["expr"] = target["expr"].replace('job=~"$job", ', "")
     assert rule in _rules(lint(dashboard))
+
+
+def test_validate_warns_about_options_a_panel_ignores(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        """version: 1
+project: demo
+services:
+  - name: api
+    metrics:
+      - {name: http_requests_total, type: counter, help: Requests served, labels: [code]}
+dashboards:
+  - title: API
+    variables: [job]
+    panels:
+      - title: Requests
+        type: stat
+        expr: sum(rate(http_requests_total{job="api"}[5m]))
+        stacking: normal
+        legend_options: {mode: table}
+        content: "# not a text panel"
+        thresholds:
+          - {value: 3, color: green}
+          - {value: 5, color: red}
+      - title: Raw
+        expr: http_requests_total
+""",
+        encoding="utf-8",
+    )
+    validation = validate_paths([spec])
+    assert validation.ok
+    found = sorted((d.code, ".".join(map(str, d.path))) for d in validation.diagnostics.warnings)
+    assert found == [
+        ("dashboard-variable", "dashboards.0.variables.0"),
+        ("panel-counter-aggregation", "dashboards.0.panels.1.expr"),
+        ("panel-label-filter", "dashboards.0.panels.0.expr"),
+        ("panel-option", "dashboards.0.panels.0.content"),
+        ("panel-option", "dashboards.0.panels.0.legend_options"),
+        ("panel-option", "dashboards.0.panels.0.stacking"),
+        ("panel-rate-interval", "dashboards.0.panels.0.expr"),
+        ("panel-thresholds", "dashboards.0.panels.0.thresholds.0.value"),
+    ]
