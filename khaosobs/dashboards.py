@@ -22,9 +22,18 @@ from khaosobs import naming
 from khaosobs.model import Alert, Dashboard, Metric, Panel, PanelTarget, Row, Service, Spec, ThresholdStep
 from khaosobs.promql_print import expression_key, threshold_comparison, walk_with_parents
 
-# The classic JSON schemaVersion each supported Grafana major writes (Grafana's
-# DashboardMigrator: 11.0 writes 39; 12.0 writes 41, which dropped timepicker.time_options).
-GRAFANA_SCHEMA_VERSIONS = {11: 39, 12: 41}
+# The classic JSON schemaVersion a Grafana release writes (its DashboardMigrator): 11.0 writes 39,
+# 11.6 and 12.0 write 41 (migration 41 dropped timepicker.time_options). A release reads every older
+# version and migrates it on load, so the oldest targeted release decides. 11.3-11.5 write 40;
+# 39 is what they read too.
+GRAFANA_MAJORS = (11, 12)
+GRAFANA_SCHEMA_VERSIONS: dict[tuple[int, int], int] = {(11, 0): 39, (11, 6): 41, (12, 0): 41}
+
+
+def grafana_schema_version(version: tuple[int, int, int]) -> int:
+    """The schemaVersion of the newest release listed above that is not newer than `version`."""
+    known = [v for v in sorted(GRAFANA_SCHEMA_VERSIONS) if v <= version[:2]]
+    return GRAFANA_SCHEMA_VERSIONS[known[-1] if known else min(GRAFANA_SCHEMA_VERSIONS)]
 DATASOURCE_VARIABLE = "datasource"
 DEFAULT_LABEL_FILTERS = ("job", "instance")
 # Grafana's global variables (https://grafana.com/docs/grafana/latest/dashboards/variables/add-template-variables/#global-variables)

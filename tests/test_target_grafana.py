@@ -700,3 +700,9 @@ def test_alerts_link_to_the_panel_showing_them(tmp_path: Path) -> None:
     assert annotations["CheckoutSlow"]["runbook_url"] == (
         "https://runbooks.example.com/shop/checkout/CheckoutSlow?severity=critical")
     assert annotations["PaymentProviderDown"]["runbook_url"] == "https://wiki.example.com/payments"
+
+
+@pytest.mark.parametrize(("target", "expected"), [("11", 39), ("11.5.2", 39), ("11.6", 41), ("12", 41), ("12.2", 41)])
+def test_schema_version_follows_the_targeted_release(target: str, expected: int) -> None:
+    spec = Spec.model_validate({"version": 1, "project": "p", "targets": {"grafana": target}})
+    assert grafana.schema_version(spec) == expected

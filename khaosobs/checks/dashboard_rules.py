@@ -11,7 +11,7 @@ from khaosobs.alerts import RUNBOOK_PLACEHOLDERS, runbook_placeholders
 from khaosobs.checks.context import CheckContext
 from khaosobs.dashboards import (
     DEFAULT_LABEL_FILTERS,
-    GRAFANA_SCHEMA_VERSIONS,
+    GRAFANA_MAJORS,
     PANELS_WITHOUT_QUERY,
     derived_description,
     fixed_rate_ranges,
@@ -50,11 +50,11 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
 def _grafana_target(ctx: CheckContext) -> Iterator[Diagnostic]:
     text = ctx.spec.targets.grafana
     version = parse_version(text)
-    supported = " or ".join(f'"{major}"' for major in GRAFANA_SCHEMA_VERSIONS)
+    supported = " or ".join(f'"{major}"' for major in GRAFANA_MAJORS)
     if version is None:
         yield ctx.error("grafana-version", f'targets.grafana "{text}" is not a version', ("targets", "grafana"),
                         f"write {supported}")
-    elif version[0] not in GRAFANA_SCHEMA_VERSIONS:
+    elif version[0] not in GRAFANA_MAJORS:
         yield ctx.error("grafana-version", f"khaosobs renders dashboards for Grafana {supported}, not {text}",
                         ("targets", "grafana"), f"write {supported}")
 

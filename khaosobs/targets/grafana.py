@@ -14,12 +14,12 @@ from typing import Any
 
 from khaosobs import naming
 from khaosobs.dashboards import (
-    GRAFANA_SCHEMA_VERSIONS,
     UP_DOWN,
     PlannedDashboard,
     all_panels,
     datasource_variables,
     derived_description,
+    grafana_schema_version,
     is_boolean_gauge,
     label_filters,
     metric_names,
@@ -42,7 +42,7 @@ DESCRIPTION = (
     "Grafana 11 dashboards (classic JSON) and provisioning for Prometheus, Loki, Tempo and Alertmanager"
 )
 
-SCHEMA_VERSION = GRAFANA_SCHEMA_VERSIONS[11]  # the default target
+SCHEMA_VERSION = grafana_schema_version((11, 0, 0))  # the default target
 GRID_COLUMNS = 24
 # (width, height) in grid units when the spec gives none: graphs half width, single values a quarter,
 # tables and logs the full row (their lines are long).
@@ -115,9 +115,8 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
 
 
 def schema_version(spec: Spec) -> int:
-    """The classic JSON schemaVersion of the targeted Grafana release (11 -> 39, 12 -> 41)."""
-    major = (parse_version(spec.targets.grafana) or (11, 0, 0))[0]
-    return GRAFANA_SCHEMA_VERSIONS.get(major, SCHEMA_VERSION)
+    """The classic JSON schemaVersion of the targeted Grafana release (11 -> 39, 11.6 and 12 -> 41)."""
+    return grafana_schema_version(parse_version(spec.targets.grafana) or (11, 0, 0))
 
 
 def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
