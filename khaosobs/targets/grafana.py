@@ -1,9 +1,12 @@
-"""Grafana: one classic dashboard JSON per spec dashboard, plus datasource and dashboard provisioning.
+"""Grafana: one classic dashboard JSON per planned dashboard (the spec's and the automatic
+overviews, `khaosobs.dashboards`), plus datasource and dashboard provisioning.
 
-A dashboard is built here as a plain dict (Grafana 11 classic model, schemaVersion 39) and the
-template only serialises it. Panels refer to the datasources by the uids in `naming`, which the
-provisioning file defines, so an import needs nothing else. Units, layout and per-type options
-follow the rules documented below (the user-facing reference for them).
+A dashboard is built here as a plain dict (the classic model, with the schemaVersion of the
+targeted Grafana) and the template only serialises it. Panels refer to their datasource through
+the dashboard's datasource variables, whose default is the provisioned datasource (uids in
+`naming`), so an import needs nothing else. Prometheus queries get the dashboard's label filters
+on their parsed tree (`promql_print.with_matchers`). Units, layout, per-type options and the
+derived thresholds, mappings and descriptions follow the rules below and in docs/dashboards.md.
 """
 
 from __future__ import annotations
