@@ -13,6 +13,7 @@ Grafana target (what it renders), so the two never disagree.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,20 @@ def used_variables(text: str) -> list[str]:
 def undefined_variables(text: str, dashboard: Dashboard) -> list[str]:
     defined = defined_variables(dashboard)
     return [v for v in used_variables(text) if v not in defined and v not in GRAFANA_GLOBALS]
+
+
+def filter_applies(metrics: dict[str, Metric]) -> Callable[[str | None, str], bool]:
+    """Whether a selector of `metric` gets the `label` filter: job and instance always (every
+    scraped series has them); another label when the spec metric declares it (a series without
+    the label would never match `label=~".+"`, the filter's All value)."""
+
+    def applies(metric: str | None, label: str) -> bool:
+        if label in DEFAULT_LABEL_FILTERS:
+            return True
+        declared = family(metric, metrics) if metric else None
+        return declared is not None and label in declared.labels
+
+    return applies
 
 
 def all_panels(dashboard: Dashboard) -> list[tuple[Panel, Row | None]]:

@@ -30,13 +30,20 @@ _SENTINEL_BASE_MS = 3_141_592_653  # a range nobody writes (about 36 days and od
 _MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
 
 Matchers = list[tuple[str, str, str]]  # (label, operator, value)
+Applies = Callable[[str | None, str], bool]  # (metric name or None, label) -> add the matcher?
+
+
+def _always(_metric: str | None, _label: str) -> bool:
+    return True
 
 
 class _Printer:
-    def __init__(self, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool) -> None:
+    def __init__(self, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
+                 applies: Applies = _always) -> None:
         self.variables = variables
         self.extra = extra
         self.blank_ranges = blank_ranges
+        self.applies = applies
 
     def duration(self, value: timedelta) -> str:
         if self.blank_ranges:
@@ -71,7 +78,8 @@ class _Printer:
             if name is not None and not named:
                 matchers.insert(0, ("__name__", "=", name))
             present = {label for label, _, _ in matchers}
-            matchers += [m for m in self.extra if m[0] not in present]
+            metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
+            matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
             rendered_groups.append(", ".join(f"{_label(label)}{op}{_string(value)}" for label, op, value in matchers))
         body = " or ".join(g for g in rendered_groups if g)
         head = name if named else ""
@@ -159,9 +167,9 @@ def _parse_with_variables(text: str) -> tuple[Any, dict[timedelta, str]]:
     return parse_promql(substituted), variables
 
 
-def _print(text: str, *, extra: Matchers, blank_ranges: bool) -> str:
+def _print(text: str, *, extra: Matchers, blank_ranges: bool, applies: Applies = _always) -> str:
     tree, variables = _parse_with_variables(text)
-    return _Printer(variables, extra=extra, blank_ranges=blank_ranges).print(tree)
+    return _Printer(variables, extra=extra, blank_ranges=blank_ranges, applies=applies).print(tree)
 
 
 def print_promql(text: str) -> str:
@@ -169,15 +177,16 @@ def print_promql(text: str) -> str:
     return _print(text, extra=[], blank_ranges=False)
 
 
-def with_matchers(text: str, matchers: Matchers) -> str:
-    """Every series selector of `text` gains the `matchers` on labels it does not match yet.
+def with_matchers(text: str, matchers: Matchers, applies: Applies = _always) -> str:
+    """Every series selector of `text` gains the `matchers` on labels it does not match yet (and,
+    with `applies`, only those its metric has).
 
     Text that does not parse comes back unchanged: the checks report it, rendering never fails on it.
     """
     if not matchers:
         return text
     try:
-        return _print(text, extra=matchers, blank_ranges=False)
+        return _print(text, extra=matchers, blank_ranges=False, applies=applies)
     except (PromQLError, RecursionError):
         return text
 

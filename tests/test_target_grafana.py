@@ -19,7 +19,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from khaosobs import naming
-from khaosobs.dashboards import label_filters, panel_ids, panel_queries, planned_dashboards
+from khaosobs.dashboards import filter_applies, label_filters, panel_ids, panel_queries, planned_dashboards
 from khaosobs.model import Metric, Panel, Spec
 from khaosobs.pipeline import validate_paths
 from khaosobs.promql_print import with_matchers
@@ -238,7 +238,8 @@ def test_queries_and_legends_come_out_verbatim(spec: Path, rendered: Rendered) -
                 assert model["datasource"] == {"type": "loki", "uid": "${loki_datasource}"}
                 assert [t["expr"] for t in model["targets"]] == [panel.logql]
                 continue
-            expected = [(with_matchers(e, filters), legend) for e, legend in panel_queries(panel)]
+            applies = filter_applies({m.name: m for s in _spec(spec).services for m in s.metrics})
+            expected = [(with_matchers(e, filters, applies), legend) for e, legend in panel_queries(panel)]
             assert [(t["expr"], t.get("legendFormat")) for t in model.get("targets", [])] == expected
             assert [t["refId"] for t in model.get("targets", [])] == list("ABCDEFGH"[: len(expected)])
 
@@ -574,7 +575,10 @@ def test_variables_filter_every_selector(rendered: Rendered) -> None:
         'sum by (code) (rate(checkout_requests_total{job=~"$job", instance=~"$instance", route=~"$route"}'
         "[$__rate_interval]))"
     )
-    # a matcher the user wrote on a filter label is kept, the others are added
+    # a matcher the user wrote on a filter label is kept, the others are added; a label filter
+    # only where the metric has the label (cart items have no code: `code=~".+"` would hide them)
+    assert _panel(dashboard, "Cart items")["targets"][0]["expr"] == (
+        'sum by (route) (checkout_cart_items{job=~"$job", instance=~"$instance"})')  # declares no route label
     assert _panel(dashboard, "Requests on $route")["targets"][0]["expr"] == (
         'sum(rate(checkout_requests_total{route=~"$route", job=~"$job", instance=~"$instance"}[$__rate_interval]))'
     )

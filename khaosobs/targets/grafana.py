@@ -11,7 +11,9 @@ derived thresholds, mappings and descriptions follow the rules below and in docs
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,7 @@ from khaosobs.dashboards import (
     all_panels,
     datasource_variables,
     derived_description,
+    filter_applies,
     grafana_schema_version,
     is_boolean_gauge,
     label_filters,
@@ -128,6 +131,7 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
     context = PanelContext(
         metrics=metrics,
         filters=[(label, "=~", f"${label}") for label in label_filters(dashboard)],
+        applies=filter_applies(metrics),
         thresholds=thresholds_by_expression(spec),
         alert_filter=_alert_filter(plan),
         automatic=plan.automatic,
@@ -176,7 +180,7 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
         "refresh": dashboard.refresh or "1m",
         "schemaVersion": schema_version(spec),
         "tags": [*dashboard.tags, *([spec.project] if spec.project not in dashboard.tags else [])],
-        "templating": {"list": variables(dashboard)},
+        "templating": {"list": variables(dashboard, metrics)},
         "time": {"from": "now-6h", "to": "now"},
         "timepicker": {},
         "timezone": "browser",
@@ -210,10 +214,10 @@ def project_link(spec: Spec) -> dict[str, Any]:
     }
 
 
-def variables(dashboard: Dashboard) -> list[dict[str, Any]]:
+def variables(dashboard: Dashboard, metrics: dict[str, Metric]) -> list[dict[str, Any]]:
     """The datasource variable, then one label_values filter per label, each narrowed by the ones
     before it (instance lists the instances of the chosen jobs)."""
-    anchor = _anchor_metric(dashboard)
+    applies = filter_applies(metrics)
     datasources = datasource_variables(dashboard)
     found: list[dict[str, Any]] = [
         {
@@ -233,7 +237,8 @@ def variables(dashboard: Dashboard) -> list[dict[str, Any]]:
     prometheus = {"type": "prometheus", "uid": f"${{{datasources['prometheus']}}}"}
     before: list[tuple[str, str, str]] = []
     for label in label_filters(dashboard):
-        selector = with_matchers(anchor, before) if before else anchor
+        anchor = _anchor_metric(dashboard, functools.partial(_has_label, applies, label))
+        selector = with_matchers(anchor, before, applies) if before else anchor
         query = f"label_values({selector}, {label})"
         found.append(
             {
@@ -257,13 +262,18 @@ def variables(dashboard: Dashboard) -> list[dict[str, Any]]:
     return found
 
 
-def _anchor_metric(dashboard: Dashboard) -> str:
-    """A metric every label filter can list values from: the first one the dashboard reads."""
+def _has_label(applies: Callable[[str | None, str], bool], label: str, metric: str) -> bool:
+    return applies(metric, label)
+
+
+def _anchor_metric(dashboard: Dashboard, has_label: Callable[[str], bool]) -> str:
+    """The metric a label filter lists its values from: the first the dashboard reads that has
+    the label (`up` has job and instance)."""
     for panel, _row in all_panels(dashboard):
         for expr, _ in panel_queries(panel):
-            names = metric_names(expr)
-            if names:
-                return names[0]
+            for name in metric_names(expr):
+                if has_label(name):
+                    return name
     return "up"
 
 
@@ -315,7 +325,8 @@ def layout_block(sizes: list[tuple[int, int]], top: int) -> tuple[list[dict[str,
 @dataclass(frozen=True)
 class PanelContext:
     metrics: dict[str, Metric]
-    filters: list[tuple[str, str, str]]  # label matchers every selector gets
+    filters: list[tuple[str, str, str]]  # label matchers every selector gets (where its metric has the label)
+    applies: Callable[[str | None, str], bool]
     thresholds: dict[str, list[ThresholdStep]]  # by expression key, from alerts
     alert_filter: str
     automatic: bool
@@ -354,8 +365,11 @@ def panel_model(panel: Panel, panel_id: int, grid_pos: dict[str, int], context: 
         model["datasource"] = context.datasources["prometheus"]
         model["targets"] = [
             prometheus_target(
-                with_matchers(expr, context.filters), legend, REF_IDS[i % len(REF_IDS)] * (1 + i // len(REF_IDS)),
-                panel.type, context.datasources["prometheus"],
+                with_matchers(expr, context.filters, context.applies),
+                legend,
+                REF_IDS[i % len(REF_IDS)] * (1 + i // len(REF_IDS)),
+                panel.type,
+                context.datasources["prometheus"],
             )
             for i, (expr, legend) in enumerate(queries)
         ]
