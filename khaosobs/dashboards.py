@@ -47,6 +47,7 @@ _VARIABLE_RE = re.compile(r"\$(\w+)|\$\{(\w+)(?:[:.][^}]*)?\}|\[\[(\w+)(?::\w+)?
 RATE_FUNCTIONS = frozenset({"rate", "irate"})
 COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 BOOLEAN_GAUGE_SUFFIXES = ("_up", "_connected", "_healthy", "_ready", "_available", "_enabled", "_alive")
+_BOOLEAN_HELP_RE = re.compile(r"\b[01]\s*(?:/|or)\s*[01]\b|\([01]\)|\b1 if\b|\bboolean\b", re.IGNORECASE)
 UP_DOWN = {"0": ("Down", "red"), "1": ("Up", "green")}
 SEVERITY_COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
 OVERVIEW_TAG = "khaosobs-overview"
@@ -226,8 +227,15 @@ def derived_description(panel: Panel, metrics: dict[str, Metric]) -> str | None:
 
 
 def is_boolean_gauge(metric: Metric) -> bool:
-    """A gauge that is 0 or 1 (up/down): `up`-like names."""
-    return metric.type == "gauge" and (metric.name == "up" or metric.name.endswith(BOOLEAN_GAUGE_SUFFIXES))
+    """A gauge that is 0 or 1 (up/down): an `up`-like name, or help that says so ("1 if ...",
+    "(1) or not (0)", "0/1", "boolean")."""
+    if metric.type != "gauge":
+        return False
+    return (
+        metric.name == "up"
+        or metric.name.endswith(BOOLEAN_GAUGE_SUFFIXES)
+        or _BOOLEAN_HELP_RE.search(metric.help) is not None
+    )
 
 
 def alert_threshold(alert: Alert) -> tuple[str, list[ThresholdStep]] | None:

@@ -710,3 +710,21 @@ def test_alerts_link_to_the_panel_showing_them(tmp_path: Path) -> None:
 def test_schema_version_follows_the_targeted_release(target: str, expected: int) -> None:
     spec = Spec.model_validate({"version": 1, "project": "p", "targets": {"grafana": target}})
     assert grafana.schema_version(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "help_text", "boolean"),
+    [
+        ("payments_up", "Payment provider", True),
+        ("bot_connected", "Connection", True),
+        ("provider_state", "Whether it answers (1) or not (0)", True),
+        ("leader", "1 if this instance leads", True),
+        ("queue_depth", "Items waiting", False),
+        ("zones", "Temperature in 10 or 12 zones", False),
+    ],
+)
+def test_zero_one_gauges_are_recognised(name: str, help_text: str, boolean: bool) -> None:
+    from khaosobs.dashboards import is_boolean_gauge
+
+    assert is_boolean_gauge(Metric(name=name, type="gauge", help=help_text)) is boolean
+    assert not is_boolean_gauge(Metric(name=name, type="counter", help=help_text))
