@@ -178,3 +178,28 @@ dashboards:
         ("panel-rate-interval", "dashboards.0.panels.0.expr"),
         ("panel-thresholds", "dashboards.0.panels.0.thresholds.0.value"),
     ]
+
+
+def test_a_dashboard_taking_an_overview_uid_is_named(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        """version: 1
+project: demo
+services:
+  - name: api
+    metrics:
+      - {name: http_requests_total, type: counter, help: Requests served}
+dashboards:
+  - title: Mine
+    uid: api-overview
+    panels:
+      - {title: Requests, expr: 'sum(rate(http_requests_total[$__rate_interval]))'}
+""",
+        encoding="utf-8",
+    )
+    validation = validate_paths([spec])
+    assert [(d.code, d.path) for d in validation.diagnostics.warnings] == [
+        ("dashboard-overview-uid", ("dashboards", 0, "uid"))]
+    out = rendered_once(spec, "grafana")
+    assert [p.name for p in (out / "grafana/dashboards").glob("*.json")] == ["api-overview.json"]
+    assert json.loads((out / "grafana/dashboards/api-overview.json").read_text(encoding="utf-8"))["title"] == "Mine"

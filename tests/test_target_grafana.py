@@ -29,7 +29,8 @@ from tests.conftest import EXAMPLE_SPECS, ROOT, SHARED, render_spec, rendered_on
 ORACLE = SHARED / "oracles/grafana-jsonschema"
 LAYOUT_SPEC = ROOT / "tests/specs/grafana-layout.yaml"
 OPTIONS_SPEC = ROOT / "tests/specs/grafana-options.yaml"
-SPECS_UNDER_TEST = [*EXAMPLE_SPECS, LAYOUT_SPEC, OPTIONS_SPEC]
+SPECS_UNDER_TEST = [*EXAMPLE_SPECS, *sorted(p for p in (ROOT / "tests/specs").glob("*.yaml")
+                                            if p.name != "seed-as-written.yaml")]
 DATASOURCES = "grafana/provisioning/datasources/khaosobs.yml"
 PROVIDER = "grafana/provisioning/dashboards/khaosobs.yml"
 REMOVED_PANEL_TYPES = {"graph", "singlestat", "table-old"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from khaosobs import naming
 from khaosobs.alerts import RUNBOOK_PLACEHOLDERS, runbook_placeholders
 from khaosobs.checks.context import CheckContext
 from khaosobs.dashboards import (
@@ -16,6 +17,7 @@ from khaosobs.dashboards import (
     derived_description,
     fixed_rate_ranges,
     label_filters,
+    overview_uid,
     panel_queries,
     raw_counters,
     spec_panels,
@@ -38,7 +40,16 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     metrics = {name: metric for name, (metric, _) in ctx.metrics.items()}
     yield from _urls(ctx)
     yield from _grafana_target(ctx)
+    overviews = {overview_uid(s.name): s.name for s in ctx.spec.services if s.metrics and s.overview_dashboard}
     for d, dashboard in enumerate(ctx.spec.dashboards):
+        uid = naming.dashboard_uid(dashboard.title, ctx.spec.project, dashboard.uid)
+        if uid in overviews:
+            yield ctx.warning(
+                "dashboard-overview-uid",
+                f'dashboard "{uid}" takes the uid of the automatic overview of {overviews[uid]}, which is not written',
+                ("dashboards", d, "uid" if dashboard.uid else "title"),
+                f"give it another uid, or set `overview_dashboard: false` on {overviews[uid]} to say so",
+            )
         yield from _variables(ctx, d, dashboard)
         for path, panel in spec_panels(dashboard, d):
             yield from _undefined(ctx, dashboard, path, panel)
