@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote
 
 from khaosobs.loader import Path_
 from khaosobs.model import SLO, Alert, LogAlert, Service, SLOTier, Spec
@@ -84,9 +85,11 @@ def runbook_placeholders(pattern: str) -> list[str]:
 
 
 def runbook_url(pattern: str, service: Service, alert: Alert | LogAlert) -> str:
+    """The pattern with its placeholders filled, each value URL-encoded (a team may hold a space)."""
     values = {"alert": alert.name, "service": service.name, "team": service.team or "",
               "severity": alert.severity}
-    return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group()), pattern)
+    return _PLACEHOLDER_RE.sub(lambda m: quote(values[m.group(1)], safe="") if m.group(1) in values
+                               else m.group(), pattern)
 
 
 def link_annotations(spec: Spec, shown_at: dict[tuple[str, str], tuple[str, int]], service: Service,

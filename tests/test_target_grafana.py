@@ -729,3 +729,13 @@ def test_zero_one_gauges_are_recognised(name: str, help_text: str, boolean: bool
 
     assert is_boolean_gauge(Metric(name=name, type="gauge", help=help_text)) is boolean
     assert not is_boolean_gauge(Metric(name=name, type="counter", help=help_text))
+
+
+def test_runbook_placeholders_are_url_encoded() -> None:
+    from khaosobs.alerts import runbook_url
+    from khaosobs.model import Alert, Service
+
+    alert = Alert(name="QueueStuck", expr="up == 0", severity="critical", summary="s")
+    url = runbook_url("https://runbooks.example.com/{team}/{service}/{alert}?s={severity}",
+                      Service(name="batch", team="Platform Team/EU"), alert)
+    assert url == "https://runbooks.example.com/Platform%20Team%2FEU/batch/QueueStuck?s=critical"
