@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -739,3 +740,23 @@ def test_runbook_placeholders_are_url_encoded() -> None:
     url = runbook_url("https://runbooks.example.com/{team}/{service}/{alert}?s={severity}",
                       Service(name="batch", team="Platform Team/EU"), alert)
     assert url == "https://runbooks.example.com/Platform%20Team%2FEU/batch/QueueStuck?s=critical"
+
+
+def test_links_are_go_template_literals_promtool_accepts(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({
+        "version": 1, "project": "links",
+        "urls": {"grafana": "https://grafana.example.com/{{oops}}", "runbook": "https://rb.example.com/{{/{alert}"},
+        "services": [{"name": "api", "metrics": [{"name": "queue_depth", "type": "gauge", "help": "Items"}],
+                      "alerts": [{"name": "QueueHigh", "expr": "queue_depth > 5", "severity": "warning",
+                                  "summary": "high"}]}],
+    }), encoding="utf-8")
+    out = render_spec(spec, tmp_path / "out", "prometheus")
+    rules = out / "prometheus/rules/api.yml"
+    annotations = yaml.safe_load(rules.read_text(encoding="utf-8"))["groups"][0]["rules"][0]["annotations"]
+    assert annotations["runbook_url"] == 'https://rb.example.com/{{ "{{" }}/QueueHigh'
+    # the overview's queue_depth panel: its query is the alert's left side
+    assert annotations["dashboard_url"] == 'https://grafana.example.com/{{ "{{" }}oops}}/d/api-overview?viewPanel=4'
+    check = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True,
+                           check=False, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
