@@ -286,7 +286,8 @@ def planned_dashboards(spec: Spec) -> list[PlannedDashboard]:
 
 
 def overview_uid(service: str) -> str:
-    return naming.dashboard_uid(f"{service}-overview", "", None)
+    """`khaosobs-<service>`: generated, so it does not take a uid a team would write itself."""
+    return naming.dashboard_uid(f"khaosobs-{service}", "", None)
 
 
 def _by(labels: list[str]) -> str:

@@ -290,7 +290,7 @@ WARNINGS: dict[str, tuple[str, dict[str, Any]]] = {
             "panel-thresholds": {"title": "D", "panels": [{"title": "P", "expr": "api_queue_depth",
                                                            "thresholds": [{"color": "green", "value": 1}]}]},
             "dashboard-variable": {"title": "D", "variables": ["instance"], "panels": []},
-            "dashboard-overview-uid": {"title": "D", "uid": "api-overview", "panels": []},
+            "dashboard-overview-uid": {"title": "D", "uid": "khaosobs-api", "panels": []},
         }.items()
     },
 }

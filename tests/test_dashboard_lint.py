@@ -105,7 +105,7 @@ def _rules(findings: list[Finding]) -> set[str]:
     ],
 )
 def test_the_linter_port_can_fail(mutation: str, rule: str) -> None:
-    dashboard = copy.deepcopy(_dashboards(ROOT / "specs")["discord-ops-bot-overview.json"])
+    dashboard = copy.deepcopy(_dashboards(ROOT / "specs")["khaosobs-discord-ops-bot.json"])
     assert lint(dashboard) == []
     templates = dashboard["templating"]["list"]
     timeseries = next(p for row in dashboard["panels"] for p in [row, *row.get("panels", [])]
@@ -191,7 +191,7 @@ services:
       - {name: http_requests_total, type: counter, help: Requests served}
 dashboards:
   - title: Mine
-    uid: api-overview
+    uid: khaosobs-api
     panels:
       - {title: Requests, expr: 'sum(rate(http_requests_total[$__rate_interval]))'}
 """,
@@ -201,5 +201,5 @@ dashboards:
     assert [(d.code, d.path) for d in validation.diagnostics.warnings] == [
         ("dashboard-overview-uid", ("dashboards", 0, "uid"))]
     out = rendered_once(spec, "grafana")
-    assert [p.name for p in (out / "grafana/dashboards").glob("*.json")] == ["api-overview.json"]
-    assert json.loads((out / "grafana/dashboards/api-overview.json").read_text(encoding="utf-8"))["title"] == "Mine"
+    assert [p.name for p in (out / "grafana/dashboards").glob("*.json")] == ["khaosobs-api.json"]
+    assert json.loads((out / "grafana/dashboards/khaosobs-api.json").read_text(encoding="utf-8"))["title"] == "Mine"

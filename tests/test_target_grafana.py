@@ -671,15 +671,15 @@ def test_new_panel_types(rendered: Rendered) -> None:
     assert heatmap["options"]["yAxis"]["unit"] == "s"  # the buckets' unit
     timeline = _panel(dashboard, "Payment provider history")
     assert timeline["type"] == "state-timeline" and timeline["options"]["mergeValues"] is True
-    overview = _options_dashboard(rendered, "checkout-overview.json")
+    overview = _options_dashboard(rendered, "khaosobs-checkout.json")
     alerts = _panel(overview, "checkout alerts")
     assert alerts["type"] == "alertlist" and alerts["options"]["alertInstanceLabelFilter"] == '{service="checkout"}'
 
 
 def test_overview_dashboards_are_built_from_the_declarations(rendered: Rendered) -> None:
     dashboards = _dashboards(rendered(OPTIONS_SPEC))
-    assert sorted(dashboards) == ["checkout-overview.json", "checkout.json"]  # batch opted out
-    overview = dashboards["checkout-overview.json"]
+    assert sorted(dashboards) == ["checkout.json", "khaosobs-checkout.json"]  # batch opted out
+    overview = dashboards["khaosobs-checkout.json"]
     exprs = {p["title"]: [t["expr"] for t in p.get("targets", [])] for p in flat_panels(overview)}
     f = 'job=~"$job", instance=~"$instance"'
     assert exprs["checkout_requests_total per second"] == [
@@ -756,7 +756,7 @@ def test_links_are_go_template_literals_promtool_accepts(tmp_path: Path) -> None
     annotations = yaml.safe_load(rules.read_text(encoding="utf-8"))["groups"][0]["rules"][0]["annotations"]
     assert annotations["runbook_url"] == 'https://rb.example.com/{{ "{{" }}/QueueHigh'
     # the overview's queue_depth panel: its query is the alert's left side
-    assert annotations["dashboard_url"] == 'https://grafana.example.com/{{ "{{" }}oops}}/d/api-overview?viewPanel=4'
+    assert annotations["dashboard_url"] == 'https://grafana.example.com/{{ "{{" }}oops}}/d/khaosobs-api?viewPanel=4'
     check = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True,
                            check=False, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
