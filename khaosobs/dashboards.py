@@ -2,7 +2,7 @@
 expert applies to panels. Used by the checks (warnings on hand-written panels) and by the
 Grafana target (what it renders), so the two never disagree.
 
-- Every dashboard has a `datasource` variable and label filters `job`, `instance` and the
+- Every dashboard has a `datasource` variable (two with Loki panels) and label filters `job`, `instance` and the
   dashboard's `variables`; every selector of every Prometheus query gets `label=~"$label"`
   (added on the parsed tree, `promql_print.with_matchers`).
 - A service with metrics gets an automatic overview dashboard (unless `overview_dashboard:
@@ -24,17 +24,11 @@ from khaosobs.model import Alert, Dashboard, Metric, Panel, PanelTarget, Row, Se
 from khaosobs.promql_print import expression_key, threshold_comparison, walk_with_parents
 
 # The classic JSON schemaVersion a Grafana release writes (its DashboardMigrator): 11.0 writes 39,
-# 11.6 and 12.0 write 41 (migration 41 dropped timepicker.time_options). A release reads every older
-# version and migrates it on load, so the oldest targeted release decides. 11.3-11.5 write 40;
-# 39 is what they read too.
+# 11.6 and 12.0 write 41 (migration 41 dropped timepicker.time_options). A release loads every
+# older version and migrates it, so the oldest targeted release decides (11.3-11.5, which write
+# 40, get 39).
 GRAFANA_MAJORS = (11, 12)
 GRAFANA_SCHEMA_VERSIONS: dict[tuple[int, int], int] = {(11, 0): 39, (11, 6): 41, (12, 0): 41}
-
-
-def grafana_schema_version(version: tuple[int, int, int]) -> int:
-    """The schemaVersion of the newest release listed above that is not newer than `version`."""
-    known = [v for v in sorted(GRAFANA_SCHEMA_VERSIONS) if v <= version[:2]]
-    return GRAFANA_SCHEMA_VERSIONS[known[-1] if known else min(GRAFANA_SCHEMA_VERSIONS)]
 DATASOURCE_VARIABLE = "datasource"
 DEFAULT_LABEL_FILTERS = ("job", "instance")
 # Grafana's global variables (https://grafana.com/docs/grafana/latest/dashboards/variables/add-template-variables/#global-variables)
@@ -60,6 +54,12 @@ class PlannedDashboard:
     dashboard: Dashboard
     automatic: bool  # built by khaosobs: PromQL written the way the rules below want it
     service: str | None = None  # the service an overview dashboard is about
+
+
+def grafana_schema_version(version: tuple[int, int, int]) -> int:
+    """The schemaVersion of the newest release listed above that is not newer than `version`."""
+    known = [v for v in sorted(GRAFANA_SCHEMA_VERSIONS) if v <= version[:2]]
+    return GRAFANA_SCHEMA_VERSIONS[known[-1] if known else min(GRAFANA_SCHEMA_VERSIONS)]
 
 
 def label_filters(dashboard: Dashboard) -> list[str]:
