@@ -6,8 +6,10 @@ table and the end-to-end tests can never disagree about where an alert goes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote
 
 from khaosobs.model import SLO, Alert, LogAlert, Service, SLOTier, Spec
 from khaosobs.naming import slo_alert_name
@@ -65,3 +67,46 @@ def all_alerts(spec: Spec) -> list[AlertInfo]:
             found.append(AlertInfo(log_alert.name, service.name, "log", alert_labels(service, log_alert),
                                    ("services", s, "log_alerts", a)))
     return found
+
+
+# --- links an alert carries: where to look, what to do -------------------------------------------
+
+RUNBOOK_PLACEHOLDERS = ("alert", "service", "team", "severity")
+_PLACEHOLDER_RE = re.compile(r"\{(\w*)\}")
+
+
+def go_template_literal(text: str) -> str:
+    """`text` as a Go template that prints it verbatim (annotations are templates)."""
+    return text.replace("{{", '{{ "{{" }}')
+
+
+def runbook_placeholders(pattern: str) -> list[str]:
+    return _PLACEHOLDER_RE.findall(pattern)
+
+
+def runbook_url(pattern: str, service: Service, alert: Alert | LogAlert) -> str:
+    """The pattern with its placeholders filled, each value URL-encoded (a team may hold a space)."""
+    values = {"alert": alert.name, "service": service.name, "team": service.team or "",
+              "severity": alert.severity}
+    return _PLACEHOLDER_RE.sub(lambda m: quote(values[m.group(1)], safe="") if m.group(1) in values
+                               else m.group(), pattern)
+
+
+def link_annotations(spec: Spec, shown_at: dict[tuple[str, str], tuple[str, int]], service: Service,
+                     alert: Alert | LogAlert) -> dict[str, str]:
+    """runbook_url from the project's pattern (when the alert has none) and dashboard_url: the
+    panel that shows the alert's expression (when the project names its Grafana)."""
+    found: dict[str, str] = {}
+    if alert.runbook_url is None and spec.urls.runbook:
+        found["runbook_url"] = go_template_literal(runbook_url(spec.urls.runbook, service, alert))
+    where = shown_at.get((service.name, alert.name))
+    if spec.urls.grafana and where is not None:
+        uid, panel_id = where
+        found["dashboard_url"] = go_template_literal(
+            f"{spec.urls.grafana.rstrip('/')}/d/{uid}?viewPanel={panel_id}")
+    return found
+
+
+def with_links(annotations: dict[str, str], links: dict[str, str]) -> dict[str, str]:
+    """The alert's own annotations, then the derived links it does not set itself."""
+    return {**annotations, **{k: v for k, v in links.items() if k not in annotations}}

@@ -274,6 +274,36 @@ _DECLARED: tuple[Code, ...] = (
              "Give each target its own legend."),
     _error("panel-width", "A panel width is not between 1 and 24 grid columns.", "Use 1..24."),
     _error("panel-height", "A panel height is less than 1.", "Use a height of at least 1."),
+    # --- dashboard rules (checks/dashboard_rules.py) ------------------------------------------
+    _error("dashboard-variable-undefined", "A `$variable` in a query, or a row's `repeat`, names a variable the "
+           "dashboard does not define.", "Add it to the dashboard's `variables`, or correct the name."),
+    _error("dashboard-variable", "An entry of `variables` is not a label name or is listed twice; a warning for "
+           "`job`/`instance`, which every dashboard has already.", "List each extra label filter once.",
+           also_warning=True),
+    _warning("dashboard-overview-uid", "A hand-written dashboard takes the uid of a service's automatic overview, "
+             "so that overview is not written.", "Give the dashboard another uid, or set `overview_dashboard: false`."),
+    _error("panel-thresholds", "A threshold step after the first has no value, or the values do not rise; a warning "
+           "for a value on the first (base) step.", "Write steps from low to high; the first step has no value.",
+           also_warning=True),
+    _error("panel-fill", "A panel's fill is outside 0-100.", "Write a fill opacity from 0 to 100."),
+    _error("panel-override", "An override needs exactly one of `series` and `series_regex`.",
+           "Name the series, or give a regex."),
+    _error("panel-content", "A text panel has no `content`.", "Write the panel's Markdown in `content`."),
+    _warning("panel-option", "The panel type ignores this option (stacking, fill, content, legend_options).",
+             "Remove the option, or change the panel type."),
+    _warning("panel-rate-interval", "rate()/irate() in a panel over a fixed range instead of `$__rate_interval` "
+             "(dashboard-linter's rate interval rule).", "Write `[$__rate_interval]`."),
+    _warning("panel-counter-aggregation", "A counter is shown without rate(), irate() or increase().",
+             "Wrap the counter in rate(x[$__rate_interval])."),
+    _warning("panel-unit", "A panel has no unit and none can be derived from its query.", "Set `unit`."),
+    _warning("panel-description", "A panel has no description and none can be derived from a metric's help.",
+             "Set `description`."),
+    _warning("panel-label-filter", "A selector fixes `job`, `instance` or another filter label, so the dashboard's "
+             "filter variable does not apply.", "Drop the matcher: the dashboard filter injects it."),
+    _error("urls-runbook-placeholder", "The runbook URL pattern uses an unknown placeholder.",
+           "Use {alert}, {service}, {team} or {severity}."),
+    _error("urls-scheme", "`urls.grafana` or `urls.runbook` is not an http(s) URL.", "Write a full http(s) URL."),
+    _error("grafana-version", "`targets.grafana` is not a version, or not 11 or 12.", 'Write "11" or "12".'),
     # --- telemetry and targets (checks/telemetry.py, checks/targets.py, checks/alertmanager.py) --
     _error("telemetry-endpoint", "A telemetry endpoint is not an http(s) URL with a host, lacks a port, or collides "
            "with a port of the Collector.", "Write a full URL with its port, e.g. http://tempo:4317."),

@@ -5,8 +5,8 @@ paths). The check `checks/coverage.py` reports an unmet requirement at the servi
 
 Each requirement is one entry of REQUIREMENTS, a function from the spec's index to what covers a
 service (empty: unmet). A service counts as on a dashboard when any dashboard queries one of its
-series (or selects its logs); DASHBOARD_SOURCES lists where dashboards come from, so generated
-ones (e.g. automatic per-service overviews) count by adding their source there.
+series (or selects its logs); automatic per-service overviews count
+(khaosobs/dashboards.py plans every dashboard the spec yields).
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from typing import Any, get_args
 
 from khaosobs import wiring
 from khaosobs.checks._promql import analyse
+from khaosobs.dashboards import all_panels, planned_dashboards
 from khaosobs.diagnostics import Diagnostic, Severity
 from khaosobs.domain.logql import analyse_logql
 from khaosobs.model import CoverageRequirement, Dashboard, Metric, Service, Spec
+from khaosobs.promql import grafana_substituted
 
 REQUIREMENT_NAMES: tuple[str, ...] = get_args(CoverageRequirement)
 CODE = "coverage-policy"
@@ -38,11 +40,8 @@ def _metric_series(metric: Metric) -> set[str]:
 
 
 def spec_dashboards(spec: Spec) -> list[Dashboard]:
-    return list(spec.dashboards)
-
-
-# Where a spec's dashboards come from; a generator of dashboards adds its function here.
-DASHBOARD_SOURCES: list[Callable[[Spec], list[Dashboard]]] = [spec_dashboards]
+    """Every dashboard the spec yields: its own and the automatic per-service overviews."""
+    return [planned.dashboard for planned in planned_dashboards(spec)]
 
 
 @dataclass
@@ -71,20 +70,19 @@ class SpecIndex:
         """Service -> titles of the dashboards that query its series or select its logs."""
         found: dict[str, list[str]] = {}
         label = wiring.join_label(self.spec)
-        for source in DASHBOARD_SOURCES:
-            for dashboard in source(self.spec):
-                services: set[str] = set()
-                for panel in dashboard.panels:
-                    for expr in [panel.expr, *(t.expr for t in panel.targets)]:
-                        if expr is not None:
-                            services |= {self.series_owner[s.name] for s in analyse(expr).selectors
-                                         if s.name in self.series_owner}
-                    if panel.logql is not None:
-                        for selector in analyse_logql(panel.logql, grafana=True).selectors:
-                            if selector.get(label) in self.log_owner:
-                                services.add(self.log_owner[selector[label]])
-                for name in sorted(services):
-                    found.setdefault(name, []).append(dashboard.title)
+        for dashboard in spec_dashboards(self.spec):
+            services: set[str] = set()
+            for panel, _row in all_panels(dashboard):
+                for expr in [panel.expr, *(t.expr for t in panel.targets)]:
+                    if expr is not None:
+                        selectors = analyse(grafana_substituted(expr)).selectors
+                        services |= {self.series_owner[s.name] for s in selectors if s.name in self.series_owner}
+                if panel.logql is not None:
+                    for selector in analyse_logql(panel.logql, grafana=True).selectors:
+                        if selector.get(label) in self.log_owner:
+                            services.add(self.log_owner[selector[label]])
+            for name in sorted(services):
+                found.setdefault(name, []).append(dashboard.title)
         return found
 
 

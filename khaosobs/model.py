@@ -13,7 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MetricType = Literal["counter", "gauge", "histogram", "summary"]
 AlertSeverity = Literal["critical", "warning", "info"]
-PanelType = Literal["timeseries", "gauge", "stat", "piechart", "bargauge", "table", "logs"]
+PanelType = Literal[
+    "timeseries", "gauge", "stat", "piechart", "bargauge", "table", "logs",
+    "heatmap", "state-timeline", "text", "alertlist",
+]
 
 
 class Model(BaseModel):
@@ -144,11 +147,42 @@ class Service(Model):
     log_alerts: list[LogAlert] = Field(default_factory=list)
     tracing: ServiceTracing = Field(default_factory=ServiceTracing)
     logging: ServiceLogging = Field(default_factory=ServiceLogging)
+    overview_dashboard: bool = Field(
+        True, description="Generate the service's automatic overview dashboard (when it has metrics)")
 
 
 class PanelTarget(Model):
     expr: str
     legend: str | None = None
+
+
+class ThresholdStep(Model):
+    color: str = Field(description="Grafana colour name or #rrggbb")
+    value: float | None = Field(None, description="Lower bound of the step; the first step has none")
+
+
+class ValueMappingText(Model):
+    text: str
+    color: str | None = None
+
+
+class LegendOptions(Model):
+    mode: Literal["list", "table", "hidden"] = "list"
+    placement: Literal["bottom", "right"] = "bottom"
+    calcs: list[str] = Field(default_factory=list, description="Grafana reducers, e.g. mean, max, lastNotNull")
+
+
+class SeriesOverride(Model):
+    series: str | None = Field(None, description="The series' display name, matched exactly")
+    series_regex: str | None = Field(None, description="A regular expression over display names")
+    color: str | None = None
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    decimals: int | None = None
+    fill: int | None = Field(None, description="Fill opacity, 0-100")
+    axis: Literal["auto", "left", "right", "hidden"] | None = None
+    display_name: str | None = None
 
 
 class Panel(Model):
@@ -162,6 +196,25 @@ class Panel(Model):
     unit: str | None = None
     width: int | None = Field(None, description="Columns of Grafana's 24-column grid")
     height: int | None = Field(None, description="Grid rows")
+    thresholds: list[ThresholdStep] | None = Field(
+        None, description="Steps with colours; default derived from an alert on the same expression")
+    min: float | None = None
+    max: float | None = None
+    decimals: int | None = None
+    mappings: dict[int | float | str, str | ValueMappingText] | None = Field(
+        None, description="Value mappings, e.g. {'0': Down, '1': Up}")
+    stacking: Literal["none", "normal", "percent"] | None = None
+    fill: int | None = Field(None, description="Fill opacity of a time series, 0-100")
+    legend_options: LegendOptions | None = None
+    overrides: list[SeriesOverride] = Field(default_factory=list)
+    content: str | None = Field(None, description="Markdown of a text panel")
+
+
+class Row(Model):
+    title: str
+    collapsed: bool = False
+    repeat: str | None = Field(None, description="A variable (label filter) to repeat the row for")
+    panels: list[Panel] = Field(default_factory=list)
 
 
 class Dashboard(Model):
@@ -170,7 +223,10 @@ class Dashboard(Model):
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
     refresh: str | None = None
+    variables: list[str] = Field(
+        default_factory=list, description="Label filters beyond job and instance, as variables")
     panels: list[Panel] = Field(default_factory=list)
+    rows: list[Row] = Field(default_factory=list)
 
 
 class HttpAuthorization(Model):
@@ -428,9 +484,16 @@ class Policy(Model):
     severity: Literal["error", "warning"] = Field("error", description="Of the finding for an unmet requirement")
 
 
+class Urls(Model):
+    grafana: str | None = Field(None, description="Grafana's base URL: alerts get a dashboard_url annotation")
+    runbook: str | None = Field(
+        None, description="runbook_url pattern for alerts without one: {alert}, {service}, {team}, {severity}")
+
+
 class Spec(Model):
     version: Literal[1]
     project: str
+    urls: Urls = Field(default_factory=Urls)
     telemetry: Telemetry = Field(default_factory=Telemetry)
     targets: Targets = Field(default_factory=Targets)
     external_metrics: list[str] = Field(

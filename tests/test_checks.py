@@ -273,6 +273,26 @@ WARNINGS: dict[str, tuple[str, dict[str, Any]]] = {
         "panel-query",
         {**BASE, "dashboards": [{"title": "D", "panels": [{"title": "P", "logql": '{service="api"}'}]}]},
     ),
+    **{
+        f"dashboard rule {code}": (code, {**BASE, "dashboards": [dashboard]})
+        for code, dashboard in {
+            "panel-rate-interval": {"title": "D", "panels": [
+                {"title": "P", "expr": "sum(rate(api_requests_total[5m]))"}]},
+            "panel-counter-aggregation": {"title": "D", "panels": [
+                {"title": "P", "expr": "sum(api_requests_total)"}]},
+            "panel-unit": {"title": "D", "panels": [{"title": "P", "type": "stat", "expr": "vector(1)",
+                                                     "description": "d"}]},
+            "panel-description": {"title": "D", "panels": [{"title": "P", "expr": "vector(1)", "unit": "none"}]},
+            "panel-label-filter": {"title": "D", "panels": [
+                {"title": "P", "expr": 'api_queue_depth{instance="a:1"}'}]},
+            "panel-option": {"title": "D", "panels": [{"title": "P", "type": "stat", "expr": "api_queue_depth",
+                                                       "fill": 20}]},
+            "panel-thresholds": {"title": "D", "panels": [{"title": "P", "expr": "api_queue_depth",
+                                                           "thresholds": [{"color": "green", "value": 1}]}]},
+            "dashboard-variable": {"title": "D", "variables": ["instance"], "panels": []},
+            "dashboard-overview-uid": {"title": "D", "uid": "khaosobs-api", "panels": []},
+        }.items()
+    },
 }
 
 

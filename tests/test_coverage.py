@@ -74,7 +74,8 @@ def what_covers(spec_text: str) -> dict[str, dict[str, list[str]]]:
 
 def test_what_covers_each_requirement() -> None:
     found = what_covers(SPEC.format(severity="error"))
-    assert found["api"] == {"metrics": ["2 metrics"], "alerts": [], "dashboard": ["Latency"],
+    # the automatic overview of a service with metrics counts as its dashboard
+    assert found["api"] == {"metrics": ["2 metrics"], "alerts": [], "dashboard": ["Latency", "api overview"],
                             "slo": ["availability"], "log_alerts": []}, "an SLO with both tiers off alerts nobody"
     assert found["worker"]["dashboard"] == ["Work"], "a recording rule of the service counts as its series"
     assert found["logs-only"]["dashboard"] == ["Work"], "a logs panel selecting its logs counts"

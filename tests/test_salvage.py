@@ -73,6 +73,7 @@ def test_structure_and_meaning_are_reported_together(tmp_path: Path) -> None:
         (34, "invalid-value", "dashboards[0].panels[0].type"),
         (38, "wrong-type", "alerting.receivers[0].webhook.url"),
         (41, "route-receiver", "alerting.route.receiver"),
+        (34, "panel-unit", "dashboards[0].panels[0]"),  # a warning: queue_depth has no unit, whatever the type
     ]
 
 

@@ -117,7 +117,7 @@ def test_free_text_survives_every_output(text: str, tmp_path: Path) -> None:
     assert [t["name"] for t in tests["tests"]] == [f"JobsFailing: {text}"]
 
     dashboard = json.loads(files["grafana/dashboards/prop.json"])
-    assert dashboard["title"] == text and dashboard["tags"] == [text]
+    assert dashboard["title"] == text and dashboard["tags"] == [text, "prop"]  # + the project's tag
     (panel,) = dashboard["panels"]
     assert panel["title"] == text and panel["description"] == text
     assert [t["legendFormat"] for t in panel["targets"]] == [text]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
+from khaosobs.dashboards import spec_panels
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.domain.routes import ROUTE_ROOT
 from khaosobs.loader import LoadedSpec, Path_
@@ -89,8 +90,7 @@ class CheckContext:
                 for a, log_alert in enumerate(service.log_alerts):
                     yield Expression(log_alert.expr, "logql", "log-alert", (*base, "log_alerts", a, "expr"))
         for d, dashboard in enumerate(self.spec.dashboards):
-            for p, panel in enumerate(dashboard.panels):
-                base = ("dashboards", d, "panels", p)
+            for base, panel in spec_panels(dashboard, d):  # panels inside rows too
                 if language != "logql":
                     if panel.expr is not None:
                         yield Expression(panel.expr, "promql", "panel", (*base, "expr"))

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
+from khaosobs.dashboards import PANELS_WITHOUT_QUERY, spec_panels
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.domain.logql import analyse_logql
-from khaosobs.loader import Path_
 
 GRID_COLUMNS = 24
 
@@ -17,8 +17,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for d, dashboard in enumerate(ctx.spec.dashboards):
         if not dashboard.title.strip():
             yield ctx.error("dashboard-title", "dashboard title is empty", ("dashboards", d, "title"))
-        for p, panel in enumerate(dashboard.panels):
-            path: Path_ = ("dashboards", d, "panels", p)
+        for path, panel in spec_panels(dashboard, d):
             given = [
                 key
                 for key, present in (
@@ -36,6 +35,8 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                     "keep one: `expr`, `targets` (several PromQL queries) or `logql`",
                     key=True,
                 )
+            elif not given and panel.type in PANELS_WITHOUT_QUERY:
+                pass  # text and alert list panels show no query
             elif not given:
                 yield ctx.error(
                     "panel-query",

@@ -79,6 +79,11 @@ def derive_unit(expr: str, metrics: dict[str, Metric]) -> str | None:
         return None
 
 
+def observation_unit(series: str, metrics: dict[str, Metric]) -> str | None:
+    """The unit of one observation of the family `series` belongs to (a heatmap's bucket axis)."""
+    return _UnitReader(metrics).value_unit(_strip(series)[0])
+
+
 def _display(unit: str | None) -> str | None:
     return "short" if unit == EVENTS else unit
 

@@ -1,27 +1,54 @@
-"""Grafana: one classic dashboard JSON per spec dashboard, plus datasource and dashboard provisioning.
+"""Grafana: one classic dashboard JSON per planned dashboard (the spec's and the automatic
+overviews, `khaosobs.dashboards`), plus datasource and dashboard provisioning.
 
-A dashboard is built here as a plain dict (Grafana 11 classic model, schemaVersion 39) and the
-template only serialises it. Panels refer to the datasources by the uids in `naming`, which the
-provisioning file defines, so an import needs nothing else. Units, layout and per-type options
-follow the rules documented below (the user-facing reference for them).
+A dashboard is built here as a plain dict (the classic model, with the schemaVersion of the
+targeted Grafana) and the template only serialises it. Panels refer to their datasource through
+the dashboard's datasource variables, whose default is the provisioned datasource (uids in
+`naming`), so an import needs nothing else. Prometheus queries get the dashboard's label filters
+on their parsed tree (`promql_print.with_matchers`). Units, layout, per-type options and the
+derived thresholds, mappings and descriptions follow the rules below and in docs/dashboards.md.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from khaosobs import naming, wiring
-from khaosobs.model import Dashboard, Metric, Panel, Spec
+from khaosobs.dashboards import (
+    UP_DOWN,
+    PlannedDashboard,
+    all_panels,
+    datasource_variables,
+    derived_description,
+    filter_applies,
+    grafana_schema_version,
+    is_boolean_gauge,
+    label_filters,
+    metric_names,
+    panel_ids,
+    panel_queries,
+    planned_dashboards,
+    row_ids,
+    single_metric,
+    thresholds_by_expression,
+)
+from khaosobs.model import Dashboard, Metric, Panel, SeriesOverride, Spec, ThresholdStep
 from khaosobs.output import OutputFile
-from khaosobs.targets._units import common_unit
+from khaosobs.promql_print import expression_key, with_matchers
+from khaosobs.targets._units import common_unit, observation_unit
 from khaosobs.templating import Renderer
+from khaosobs.versions import parse_version
 
 NAME = "grafana"
 DESCRIPTION = (
     "Grafana 11 dashboards (classic JSON) and provisioning for Prometheus, Loki, Tempo and Alertmanager"
 )
 
-SCHEMA_VERSION = 39
+SCHEMA_VERSION = grafana_schema_version((11, 0, 0))  # the default target
 GRID_COLUMNS = 24
 # (width, height) in grid units when the spec gives none: graphs half width, single values a quarter,
 # tables and logs the full row (their lines are long).
@@ -33,9 +60,14 @@ DEFAULT_SIZE: dict[str, tuple[int, int]] = {
     "gauge": (6, 8),
     "table": (24, 8),
     "logs": (24, 10),
+    "heatmap": (12, 8),
+    "state-timeline": (12, 8),
+    "text": (24, 4),
+    "alertlist": (24, 6),
 }
 PROMETHEUS = {"type": "prometheus", "uid": naming.PROMETHEUS_DATASOURCE_UID}
-LOKI = {"type": "loki", "uid": naming.LOKI_DATASOURCE_UID}
+# Panels and variables pick their datasource through the dashboard's datasource variables (whose
+# default is the provisioned one), so one dashboard serves every Prometheus of an organisation.
 REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 BUILTIN_ANNOTATION = {
     "builtIn": 1,
@@ -50,8 +82,8 @@ BUILTIN_ANNOTATION = {
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     files = []
-    for dashboard in spec.dashboards:
-        model = dashboard_model(spec, dashboard)
+    for plan in planned_dashboards(spec):
+        model = dashboard_model(spec, plan)
         files.append(
             renderer.file(
                 NAME,
@@ -86,36 +118,161 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
 # --- dashboards --------------------------------------------------------------------------------
 
 
-def dashboard_model(spec: Spec, dashboard: Dashboard) -> dict[str, Any]:
+def schema_version(spec: Spec) -> int:
+    """The classic JSON schemaVersion of the targeted Grafana release (11 -> 39, 11.6 and 12 -> 41)."""
+    return grafana_schema_version(parse_version(spec.targets.grafana) or (11, 0, 0))
+
+
+def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
+    dashboard = plan.dashboard
     metrics = {m.name: m for service in spec.services for m in service.metrics}
-    positions = layout([panel_size(p) for p in dashboard.panels])
-    panels = [
-        panel_model(p, i + 1, pos, metrics)
-        for i, (p, pos) in enumerate(zip(dashboard.panels, positions, strict=True))
+    context = PanelContext(
+        metrics=metrics,
+        filters=[(label, "=~", f"${label}") for label in label_filters(dashboard)],
+        applies=filter_applies(metrics),
+        thresholds=thresholds_by_expression(spec),
+        alert_filter=_alert_filter(plan),
+        automatic=plan.automatic,
+        datasources={kind: {"type": kind, "uid": f"${{{name}}}"}
+                     for kind, name in datasource_variables(dashboard).items()},
+    )
+    numbered = {id(panel): panel_id for panel_id, panel in panel_ids(dashboard)}
+    panels: list[dict[str, Any]] = []
+    y = 0
+    top_positions, y = layout_block([panel_size(p) for p in dashboard.panels], y)
+    panels += [
+        panel_model(p, numbered[id(p)], pos, context)
+        for p, pos in zip(dashboard.panels, top_positions, strict=True)
     ]
+    for row, row_id in zip(dashboard.rows, row_ids(dashboard), strict=True):
+        row_model: dict[str, Any] = {
+            "collapsed": row.collapsed,
+            "gridPos": {"h": 1, "w": GRID_COLUMNS, "x": 0, "y": y},
+            "id": row_id,
+            "panels": [],
+            "title": row.title,
+            "type": "row",
+        }
+        if row.repeat:
+            row_model["repeat"] = row.repeat
+        positions, end = layout_block([panel_size(p) for p in row.panels], y + 1)
+        children = [
+            panel_model(p, numbered[id(p)], pos, context)
+            for p, pos in zip(row.panels, positions, strict=True)
+        ]
+        panels.append(row_model)
+        if row.collapsed:  # a collapsed row carries its panels; the grid continues right below it
+            row_model["panels"] = children
+            y += 1
+        else:
+            panels += children
+            y = end
     model: dict[str, Any] = {
         "annotations": {"list": [BUILTIN_ANNOTATION]},
-        "editable": True,
+        "editable": False,  # provisioned: Grafana refuses to save UI changes anyway
         "fiscalYearStartMonth": 0,
         "graphTooltip": 1,  # shared crosshair: panels of one dashboard are read together
         "id": None,  # Grafana assigns it; the uid is the stable identity
-        "links": [],
+        "links": [project_link(spec)],
         "panels": panels,
         "refresh": dashboard.refresh or "1m",
-        "schemaVersion": SCHEMA_VERSION,
-        "tags": [*dashboard.tags],
-        "templating": {"list": []},
+        "schemaVersion": schema_version(spec),
+        "tags": [*dashboard.tags, *([spec.project] if spec.project not in dashboard.tags else [])],
+        "templating": {"list": variables(dashboard, metrics)},
         "time": {"from": "now-6h", "to": "now"},
         "timepicker": {},
         "timezone": "browser",
         "title": dashboard.title,
-        "uid": naming.dashboard_uid(dashboard.title, spec.project, dashboard.uid),
+        "uid": plan.uid,
         "weekStart": "",
     }
     if dashboard.description:
         model["description"] = dashboard.description
     ordered: dict[str, Any] = sorted_keys(model)
     return ordered
+
+
+def _alert_filter(plan: PlannedDashboard) -> str:
+    return f"service={json.dumps(plan.service)}" if plan.service else ""
+
+
+def project_link(spec: Spec) -> dict[str, Any]:
+    """Every dashboard of the project, in a dropdown that keeps the time range and the variables."""
+    return {
+        "asDropdown": True,
+        "icon": "external link",
+        "includeVars": True,
+        "keepTime": True,
+        "tags": [spec.project],
+        "targetBlank": False,
+        "title": spec.project,
+        "tooltip": f"Dashboards of {spec.project}",
+        "type": "dashboards",
+        "url": "",
+    }
+
+
+def variables(dashboard: Dashboard, metrics: dict[str, Metric]) -> list[dict[str, Any]]:
+    """The datasource variable, then one label_values filter per label, each narrowed by the ones
+    before it (instance lists the instances of the chosen jobs)."""
+    applies = filter_applies(metrics)
+    datasources = datasource_variables(dashboard)
+    found: list[dict[str, Any]] = [
+        {
+            "hide": 0,
+            "includeAll": False,
+            "label": "Data source" if len(datasources) == 1 else f"{kind.title()} data source",
+            "multi": False,
+            "name": name,
+            "options": [],
+            "query": kind,
+            "refresh": 1,
+            "regex": "",
+            "type": "datasource",
+        }
+        for kind, name in datasources.items()
+    ]
+    prometheus = {"type": "prometheus", "uid": f"${{{datasources['prometheus']}}}"}
+    before: list[tuple[str, str, str]] = []
+    for label in label_filters(dashboard):
+        anchor = _anchor_metric(dashboard, functools.partial(_has_label, applies, label))
+        selector = with_matchers(anchor, before, applies) if before else anchor
+        query = f"label_values({selector}, {label})"
+        found.append(
+            {
+                "allValue": ".+",
+                "datasource": prometheus,
+                "definition": query,
+                "hide": 0,
+                "includeAll": True,
+                "label": label.replace("_", " ").title(),
+                "multi": True,
+                "name": label,
+                "options": [],
+                "query": query,
+                "refresh": 2,  # on time range change: new jobs and instances appear
+                "regex": "",
+                "sort": 1,
+                "type": "query",
+            }
+        )
+        before.append((label, "=~", f"${label}"))
+    return found
+
+
+def _has_label(applies: Callable[[str | None, str], bool], label: str, metric: str) -> bool:
+    return applies(metric, label)
+
+
+def _anchor_metric(dashboard: Dashboard, has_label: Callable[[str], bool]) -> str:
+    """The metric a label filter lists its values from: the first the dashboard reads that has
+    the label (`up` has job and instance)."""
+    for panel, _row in all_panels(dashboard):
+        for expr, _ in panel_queries(panel):
+            for name in metric_names(expr):
+                if has_label(name):
+                    return name
+    return "up"
 
 
 def sorted_keys(value: Any) -> Any:
@@ -135,63 +292,182 @@ def panel_size(panel: Panel) -> tuple[int, int]:
 
 
 def layout(sizes: list[tuple[int, int]]) -> list[dict[str, int]]:
-    """Left to right on the 24-column grid; a panel that does not fit starts a new row below the
-    tallest panel of the current one, so panels never overlap."""
-    positions = []
-    x = y = row_height = 0
+    return layout_block(sizes, 0)[0]
+
+
+def layout_block(sizes: list[tuple[int, int]], top: int) -> tuple[list[dict[str, int]], int]:
+    """Left to right on the 24-column grid from row `top`; a panel that does not fit starts a new
+    line. No holes: the last panel of a line stretches to the right edge and every panel of a line
+    takes the line's height. Returns the positions and the first free row below them."""
+    lines: list[list[dict[str, int]]] = []
+    x = GRID_COLUMNS
     for width, height in sizes:
         if x + width > GRID_COLUMNS:
-            x, y, row_height = 0, y + row_height, 0
-        positions.append({"h": height, "w": width, "x": x, "y": y})
+            lines.append([])
+            x = 0
+        lines[-1].append({"h": height, "w": width, "x": x, "y": 0})
         x += width
-        row_height = max(row_height, height)
-    return positions
+    positions = []
+    y = top
+    for line in lines:
+        height = max(p["h"] for p in line)
+        last = line[-1]
+        last["w"] = GRID_COLUMNS - last["x"]
+        for pos in line:
+            pos.update(h=height, y=y)
+            positions.append(pos)
+        y += height
+    return positions, y
 
 
-def panel_model(
-    panel: Panel, panel_id: int, grid_pos: dict[str, int], metrics: dict[str, Metric]
-) -> dict[str, Any]:
-    if panel.logql is not None:
-        datasource = LOKI
-        targets = [
+@dataclass(frozen=True)
+class PanelContext:
+    metrics: dict[str, Metric]
+    filters: list[tuple[str, str, str]]  # label matchers every selector gets (where its metric has the label)
+    applies: Callable[[str | None, str], bool]
+    thresholds: dict[str, list[ThresholdStep]]  # by expression key, from alerts
+    alert_filter: str
+    automatic: bool
+    datasources: dict[str, dict[str, str]]  # type -> reference through the dashboard's variable
+
+
+def panel_model(panel: Panel, panel_id: int, grid_pos: dict[str, int], context: PanelContext) -> dict[str, Any]:
+    queries = panel_queries(panel)
+    model: dict[str, Any] = {
+        "gridPos": grid_pos,
+        "id": panel_id,
+        "options": panel_options(panel),
+        "title": panel.title,
+        "type": panel.type,
+    }
+    unit = panel.unit
+    if panel.type == "text":
+        model["fieldConfig"] = {"defaults": {}, "overrides": []}
+    elif panel.type == "alertlist":
+        model["fieldConfig"] = {"defaults": {}, "overrides": []}
+        model["options"]["alertInstanceLabelFilter"] = (
+            "{" + context.alert_filter + "}" if context.alert_filter else ""
+        )
+    elif panel.logql is not None:
+        model["datasource"] = context.datasources["loki"]
+        model["targets"] = [
             {
-                "datasource": LOKI,
+                "datasource": context.datasources["loki"],
                 "editorMode": "code",
                 "expr": panel.logql,
                 "queryType": "range",
                 "refId": "A",
             }
         ]
-        unit = panel.unit
     else:
-        datasource = PROMETHEUS
-        queries = ([(panel.expr, panel.legend)] if panel.expr is not None else []) + [
-            (t.expr, t.legend) for t in panel.targets
-        ]
-        targets = [
-            prometheus_target(expr, legend, REF_IDS[i % len(REF_IDS)] * (1 + i // len(REF_IDS)), panel.type)
+        model["datasource"] = context.datasources["prometheus"]
+        model["targets"] = [
+            prometheus_target(
+                with_matchers(expr, context.filters, context.applies),
+                legend,
+                REF_IDS[i % len(REF_IDS)] * (1 + i // len(REF_IDS)),
+                panel.type,
+                context.datasources["prometheus"],
+            )
             for i, (expr, legend) in enumerate(queries)
         ]
-        unit = panel.unit if panel.unit is not None else common_unit([expr for expr, _ in queries], metrics)
-    model: dict[str, Any] = {
-        "datasource": datasource,
-        "fieldConfig": {"defaults": field_defaults(panel.type, unit), "overrides": []},
-        "gridPos": grid_pos,
-        "id": panel_id,
-        "options": panel_options(panel.type),
-        "targets": targets,
-        "title": panel.title,
-        "type": panel.type,
-    }
-    if panel.description:
-        model["description"] = panel.description
+        if panel.type == "heatmap":  # the value axis is the buckets' unit; cells count observations
+            names = [n for expr, _ in queries for n in metric_names(expr)]
+            y_unit = observation_unit(names[0], context.metrics) if names else None
+            if y_unit is not None:
+                model["options"]["yAxis"]["unit"] = y_unit
+            unit = unit or "short"
+        if unit is None:
+            unit = common_unit([expr for expr, _ in queries], context.metrics)
+        if unit is None and context.automatic:  # every panel of an automatic dashboard has a unit
+            unit = "none" if _boolean_metric(panel, context) is not None else "short"
+    if panel.type not in ("text", "alertlist"):
+        model["fieldConfig"] = {
+            "defaults": field_defaults(panel, unit, context),
+            "overrides": [override_model(o) for o in panel.overrides],
+        }
+    description = derived_description(panel, context.metrics)
+    if description:
+        model["description"] = description
     return model
 
 
-def prometheus_target(expr: str, legend: str | None, ref_id: str, panel_type: str) -> dict[str, Any]:
-    target: dict[str, Any] = {"datasource": PROMETHEUS, "editorMode": "code", "expr": expr, "refId": ref_id}
+def panel_thresholds(panel: Panel, context: PanelContext) -> list[ThresholdStep] | None:
+    """The spec's steps, else those of an alert on the same expression, else Up/Down colours."""
+    if panel.thresholds is not None:
+        return panel.thresholds
+    for expr, _ in panel_queries(panel):
+        key = expression_key(expr)
+        if key is not None and key in context.thresholds:
+            return context.thresholds[key]
+    if _boolean_metric(panel, context) is not None:
+        return [ThresholdStep(color="red"), ThresholdStep(color="green", value=1)]
+    return None
+
+
+def _boolean_metric(panel: Panel, context: PanelContext) -> Metric | None:
+    metric = single_metric(panel, context.metrics)
+    return metric if metric is not None and is_boolean_gauge(metric) else None
+
+
+def panel_mappings(panel: Panel, context: PanelContext) -> list[dict[str, Any]]:
+    if panel.mappings is not None:
+        given = panel.mappings
+        options: dict[str, dict[str, Any]] = {}
+        for index, (value, result) in enumerate(given.items()):
+            text, colour = (result, None) if isinstance(result, str) else (result.text, result.color)
+            option: dict[str, Any] = {"index": index, "text": text}
+            if colour:
+                option["color"] = colour
+            options[_number_text(value)] = option
+        return [{"options": options, "type": "value"}] if options else []
+    if _boolean_metric(panel, context) is not None and panel.type in ("stat", "gauge", "state-timeline", "table"):
+        return [{
+            "options": {
+                value: {"color": colour, "index": i, "text": text}
+                for i, (value, (text, colour)) in enumerate(UP_DOWN.items())
+            },
+            "type": "value",
+        }]
+    return []
+
+
+def _number_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def override_model(override: SeriesOverride) -> dict[str, Any]:
+    if override.series is not None:
+        matcher = {"id": "byName", "options": override.series}
+    else:
+        matcher = {"id": "byRegexp", "options": override.series_regex or ".*"}
+    properties: list[dict[str, Any]] = []
+    if override.color is not None:
+        properties.append({"id": "color", "value": {"fixedColor": override.color, "mode": "fixed"}})
+    for key, prop in (("unit", "unit"), ("min", "min"), ("max", "max"), ("decimals", "decimals"),
+                      ("display_name", "displayName")):
+        value = getattr(override, key)
+        if value is not None:
+            properties.append({"id": prop, "value": value})
+    if override.fill is not None:
+        properties.append({"id": "custom.fillOpacity", "value": override.fill})
+    if override.axis is not None:
+        if override.axis == "hidden":
+            properties.append({"id": "custom.hideFrom", "value": {"legend": False, "tooltip": False, "viz": True}})
+        else:
+            properties.append({"id": "custom.axisPlacement", "value": override.axis})
+    return {"matcher": matcher, "properties": properties}
+
+
+def prometheus_target(expr: str, legend: str | None, ref_id: str, panel_type: str,
+                      datasource: dict[str, str]) -> dict[str, Any]:
+    target: dict[str, Any] = {"datasource": datasource, "editorMode": "code", "expr": expr, "refId": ref_id}
     if panel_type == "table":  # one row per series, current values
         target.update(format="table", instant=True, range=False)
+    elif panel_type == "heatmap":  # buckets as the heatmap's rows, ordered by le
+        target.update(format="heatmap", instant=False, range=True)
     else:
         target.update(instant=False, range=True)
     if legend is not None:
@@ -203,10 +479,18 @@ BASE_THRESHOLDS = {"mode": "absolute", "steps": [{"color": "green", "value": Non
 REDUCE_LAST = {"calcs": ["lastNotNull"], "fields": "", "values": False}
 
 
-def field_defaults(panel_type: str, unit: str | None) -> dict[str, Any]:
+def field_defaults(panel: Panel, unit: str | None, context: PanelContext) -> dict[str, Any]:
+    panel_type = panel.type
     if panel_type == "logs":
         return {}
-    defaults: dict[str, Any] = {"mappings": [], "thresholds": BASE_THRESHOLDS}
+    steps = panel_thresholds(panel, context)
+    defaults: dict[str, Any] = {
+        "mappings": panel_mappings(panel, context),
+        "thresholds": (
+            {"mode": "absolute", "steps": [{"color": s.color, "value": _number(s.value)} for s in steps]}
+            if steps else BASE_THRESHOLDS
+        ),
+    }
     if panel_type in ("timeseries", "piechart", "bargauge"):
         defaults["color"] = {"mode": "palette-classic"}
     else:
@@ -222,7 +506,21 @@ def field_defaults(panel_type: str, unit: str | None) -> dict[str, Any]:
             "pointSize": 5,
             "showPoints": "never",
             "spanNulls": False,
-            "stacking": {"group": "A", "mode": "none"},
+            "stacking": {"group": "A", "mode": panel.stacking or "none"},
+            "thresholdsStyle": {"mode": "line" if steps else "off"},  # an alert's threshold is drawn
+        }
+        if panel.fill is not None:
+            defaults["custom"]["fillOpacity"] = panel.fill
+    elif panel_type == "state-timeline":
+        defaults["custom"] = {
+            "fillOpacity": panel.fill if panel.fill is not None else 70,
+            "hideFrom": {"legend": False, "tooltip": False, "viz": False},
+            "lineWidth": 0,
+        }
+    elif panel_type == "heatmap":
+        defaults["custom"] = {
+            "hideFrom": {"legend": False, "tooltip": False, "viz": False},
+            "scaleDistribution": {"type": "linear"},
         }
     elif panel_type == "piechart":
         defaults["custom"] = {"hideFrom": {"legend": False, "tooltip": False, "viz": False}}
@@ -233,15 +531,71 @@ def field_defaults(panel_type: str, unit: str | None) -> dict[str, Any]:
         # a gauge needs a scale; fractions and percentages have a natural one
         if panel_type in ("gauge", "bargauge") and unit in ("percentunit", "percent"):
             defaults.update(min=0, max=1 if unit == "percentunit" else 100)
+    for key in ("min", "max", "decimals"):
+        if getattr(panel, key) is not None:
+            defaults[key] = _number(getattr(panel, key))
     return defaults
 
 
-def panel_options(panel_type: str) -> dict[str, Any]:
+def _number(value: float | None) -> float | int | None:
+    """5.0 as 5, as Grafana writes it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def legend(panel: Panel, placement: str = "bottom") -> dict[str, Any]:
+    given = panel.legend_options
+    if given is None:
+        return {"calcs": [], "displayMode": "list", "placement": placement, "showLegend": True}
+    return {
+        "calcs": [*given.calcs],
+        "displayMode": given.mode,
+        "placement": given.placement,
+        "showLegend": given.mode != "hidden",
+    }
+
+
+def panel_options(panel: Panel) -> dict[str, Any]:
+    panel_type = panel.type
     tooltip = {"mode": "multi", "sort": "desc"}
     if panel_type == "timeseries":
+        return {"legend": legend(panel), "tooltip": tooltip}
+    if panel_type == "state-timeline":
         return {
-            "legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": True},
-            "tooltip": tooltip,
+            "alignValue": "left",
+            "legend": legend(panel),
+            "mergeValues": True,
+            "rowHeight": 0.9,
+            "showValue": "auto",
+            "tooltip": {"mode": "single", "sort": "none"},
+        }
+    if panel_type == "heatmap":
+        return {
+            "calculate": False,  # Prometheus buckets are already a histogram
+            "cellGap": 1,
+            "color": {"exponent": 0.5, "fill": "dark-orange", "mode": "scheme", "reverse": False,
+                      "scale": "exponential", "scheme": "Oranges", "steps": 64},
+            "legend": {"show": True},
+            "rowsFrame": {"layout": "auto"},
+            "tooltip": {"mode": "single", "showColorScale": False, "yHistogram": False},
+            "yAxis": {"axisPlacement": "left", "reverse": False},
+        }
+    if panel_type == "text":
+        return {
+            "code": {"language": "plaintext", "showLineNumbers": False, "showMiniMap": False},
+            "content": panel.content or "",
+            "mode": "markdown",
+        }
+    if panel_type == "alertlist":
+        return {
+            "alertInstanceLabelFilter": "",
+            "alertName": "",
+            "dashboardAlerts": False,
+            "groupBy": [],
+            "groupMode": "default",
+            "maxItems": 20,
+            "sortOrder": 1,
+            "stateFilter": {"error": True, "firing": True, "noData": False, "normal": False, "pending": True},
+            "viewMode": "list",
         }
     if panel_type == "stat":
         return {
@@ -281,13 +635,7 @@ def panel_options(panel_type: str) -> dict[str, Any]:
     if panel_type == "piechart":
         return {
             "displayLabels": ["percent"],
-            "legend": {
-                "calcs": [],
-                "displayMode": "list",
-                "placement": "right",
-                "showLegend": True,
-                "values": ["value"],
-            },
+            "legend": {**legend(panel, "right"), "values": ["value"]},
             "orientation": "auto",
             "pieType": "pie",
             "reduceOptions": REDUCE_LAST,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from khaosobs.alerts import alert_labels
+from khaosobs.alerts import alert_labels, link_annotations, with_links
 from khaosobs.model import Spec
 from khaosobs.naming import loki_rules_path
 from khaosobs.output import OutputFile
@@ -20,7 +20,7 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
             continue
         rules = [
             alert_rule(alert.name, alert.expr, alert.for_, alert_labels(service, alert),
-                       alert_annotations(alert))
+                       with_links(alert_annotations(alert), link_annotations(spec, {}, service, alert)))
             for alert in service.log_alerts
         ]
         files.append(renderer.file(NAME, "loki/rules.yml.j2", loki_rules_path(service.name), "yaml",

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from khaosobs.alerts import alert_labels, slo_alert_labels, slo_tiers
-from khaosobs.model import SLO, Service, SLOTier, Spec
+from khaosobs.alerts import alert_labels, link_annotations, slo_alert_labels, slo_tiers, with_links
+from khaosobs.dashboards import alert_panels
+from khaosobs.model import SLO, Alert, Service, SLOTier, Spec
 from khaosobs.naming import PROMETHEUS_CONFIG_PATH, prometheus_rules_path, slo_alert_name, slo_ratio_record
 from khaosobs.output import OutputFile
 from khaosobs.targets._prometheus_config import prometheus_config
@@ -30,27 +31,37 @@ BURN_RATE_TIERS: dict[str, tuple[tuple[str, str, str], ...]] = {
 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    shown_at = alert_panels(spec) if spec.urls.grafana else {}
     return [
         *(renderer.file(NAME, "prometheus/rules.yml.j2", prometheus_rules_path(service.name), "yaml",
                         groups=[{"name": service.name, "interval": service.evaluation_interval,
-                                 "rules": service_rules(service)}])
+                                 "rules": service_rules(service, spec, shown_at)}])
           for service in spec.services),
         renderer.file(NAME, "prometheus/prometheus.yml.j2", PROMETHEUS_CONFIG_PATH, "yaml",
                       config=prometheus_config(spec)),
     ]
 
 
-def service_rules(service: Service) -> list[Rule]:
+def service_rules(service: Service, spec: Spec | None = None,
+                  shown_at: dict[tuple[str, str], tuple[str, int]] | None = None) -> list[Rule]:
     """The group's rules in order: recording rules, each SLO's rules, then the alerts."""
     rules = [recording_rule(rule.record, rule.expr, rule.labels) for rule in service.recording_rules]
     for slo in service.slos:
         rules.extend(slo_rules(service, slo))
     rules.extend(
-        alert_rule(alert.name, alert.expr, alert.for_, alert_labels(service, alert), alert_annotations(alert),
-                   alert.keep_firing_for)
+        alert_rule(alert.name, alert.expr, alert.for_, alert_labels(service, alert),
+                   _annotations(alert, service, spec, shown_at), alert.keep_firing_for)
         for alert in service.alerts
     )
     return rules
+
+
+def _annotations(alert: Alert, service: Service, spec: Spec | None,
+                 shown_at: dict[tuple[str, str], tuple[str, int]] | None) -> dict[str, str]:
+    annotations = alert_annotations(alert)
+    if spec is None:
+        return annotations
+    return with_links(annotations, link_annotations(spec, shown_at or {}, service, alert))
 
 
 def decimal_text(value: float | Decimal) -> str:
