@@ -11,10 +11,10 @@ from typing import Literal
 
 from khaosobs.loader import Path_
 from khaosobs.model import SLO, Alert, LogAlert, Service, SLOTier, Spec
-from khaosobs.naming import slo_alert_name
+from khaosobs.domain.slo import TIER_NAMES, AlertPlan, slo_plan, tier_options
 
 AlertKind = Literal["alert", "slo", "log"]
-SLO_TIERS = ("page", "ticket")
+SLO_TIERS = TIER_NAMES
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,28 @@ def alert_labels(service: Service, alert: Alert | LogAlert) -> dict[str, str]:
     return {**base_labels(service, alert.severity), **alert.labels}
 
 
-def slo_alert_labels(service: Service, slo: SLO, tier: SLOTier) -> dict[str, str]:
-    return {**base_labels(service, tier.severity), "slo": slo.name}
+def slo_alert_labels(service: Service, slo: SLO, tier: SLOTier | str) -> dict[str, str]:
+    """severity, service, team, the service's labels, `slo`, then the SLO's, its alerting's and the
+    tier's labels. `tier` is a tier's options or its name (page, ticket, no_data)."""
+    name = tier if isinstance(tier, str) else next(n for n, t in slo_tiers(slo) if t is tier)
+    plan = slo_alert_plan(service, slo, name)
+    return {**base_labels(service, plan.severity), "slo": slo.name, **slo.labels, **plan.labels}
+
+
+def slo_alert_plan(service: Service, slo: SLO, tier: str) -> AlertPlan:
+    plan = slo_plan(service, slo)
+    found = plan.no_data if tier == "no_data" else next((t for t in plan.tiers if t.tier == tier), None)
+    if found is None:
+        raise KeyError(f"SLO {slo.name} has no enabled {tier} alert")
+    return found
 
 
 def slo_tiers(slo: SLO) -> list[tuple[str, SLOTier]]:
+    """The enabled burn-rate tiers with their options."""
     tiers = []
     for tier_name in SLO_TIERS:
-        tier = getattr(slo.alerting, tier_name)
-        if tier is not False:
+        tier = tier_options(slo, tier_name)
+        if isinstance(tier, SLOTier):
             tiers.append((tier_name, tier))
     return tiers
 
@@ -58,9 +71,10 @@ def all_alerts(spec: Spec) -> list[AlertInfo]:
             found.append(AlertInfo(alert.name, service.name, "alert", alert_labels(service, alert),
                                    ("services", s, "alerts", a)))
         for i, slo in enumerate(service.slos):
-            for tier_name, tier in slo_tiers(slo):
-                found.append(AlertInfo(slo_alert_name(slo.name, tier_name), service.name, "slo",
-                                       slo_alert_labels(service, slo, tier), ("services", s, "slos", i)))
+            plan = slo_plan(service, slo)
+            for alert in (*plan.tiers, *([plan.no_data] if plan.no_data else [])):
+                found.append(AlertInfo(alert.name, service.name, "slo",
+                                       slo_alert_labels(service, slo, alert.tier), ("services", s, "slos", i)))
         for a, log_alert in enumerate(service.log_alerts):
             found.append(AlertInfo(log_alert.name, service.name, "log", alert_labels(service, log_alert),
                                    ("services", s, "log_alerts", a)))

@@ -56,6 +56,18 @@ def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
                     yield expect.at, (*tpath, "expect", e, "at"), "test time `at`"
         for i, slo in enumerate(service.slos):
             yield slo.window, (*base, "slos", i, "window"), "SLO window"
+            alerting: Path_ = (*base, "slos", i, "alerting")
+            if slo.alerting.for_ is not None:
+                yield slo.alerting.for_, (*alerting, "for"), "`for`"
+            for tier in ("page", "ticket", "no_data"):
+                options = getattr(slo.alerting, tier)
+                if options is False:
+                    continue
+                if options.for_ is not None:
+                    yield options.for_, (*alerting, tier, "for"), "`for`"
+                for w, window in enumerate(getattr(options, "windows", None) or []):
+                    yield window.long, (*alerting, tier, "windows", w, "long"), "burn-rate window"
+                    yield window.short, (*alerting, tier, "windows", w, "short"), "burn-rate window"
     if ctx.spec.alerting is not None:
         for route, path in ctx.routes():
             for key in ("group_wait", "group_interval", "repeat_interval"):
@@ -69,7 +81,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         ms = duration_ms(value)
         if ms is None:
             yield ctx.error("duration", f'{what} "{value}" is not a duration', path, _hint(value))
-        elif ms == 0 and path[-1] in ("group_interval", "repeat_interval", "interval", "window"):
+        elif ms == 0 and path[-1] in ("group_interval", "repeat_interval", "interval", "window", "long", "short"):
             yield ctx.error("duration", f"{what} must be longer than 0", path)
     for d, dashboard in enumerate(ctx.spec.dashboards):
         if (

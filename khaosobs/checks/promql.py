@@ -19,11 +19,13 @@ from khaosobs.checks._series import Series, SeriesIndex, series_index
 from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location, suggest
+from khaosobs.domain.slo import window_substituted
 from khaosobs.loader import Path_
 from khaosobs.promql import grafana_substituted
 from khaosobs.versions import prometheus_version
 
 Role = Literal["alert", "record", "sli", "panel"]
+SAME_LENGTH_WINDOW = "604800s"  # 7d, as long as `$window`: positions in an error_ratio SLI stay right
 
 
 def expressions(ctx: CheckContext) -> Iterator[tuple[str, Path_, Role]]:
@@ -35,8 +37,10 @@ def expressions(ctx: CheckContext) -> Iterator[tuple[str, Path_, Role]]:
         for r, rule in enumerate(service.recording_rules):
             yield rule.expr, (*base, "recording_rules", r, "expr"), "record"
         for i, slo in enumerate(service.slos):
-            yield slo.sli.errors, (*base, "slos", i, "sli", "errors"), "sli"
-            yield slo.sli.total, (*base, "slos", i, "sli", "total"), "sli"
+            for part in ("errors", "good", "total", "bool_gauge", "error_ratio"):
+                text = getattr(slo.sli, part)
+                if text is not None:
+                    yield text, (*base, "slos", i, "sli", part), "sli"
     for d, dashboard in enumerate(ctx.spec.dashboards):
         for p, panel in enumerate(dashboard.panels):
             base = ("dashboards", d, "panels", p)
@@ -47,7 +51,9 @@ def expressions(ctx: CheckContext) -> Iterator[tuple[str, Path_, Role]]:
 
 
 def analysis_for(text: str, role: Role) -> Analysis:
-    return analyse(grafana_substituted(text) if role == "panel" else text)
+    if role == "panel":
+        return analyse(grafana_substituted(text))
+    return analyse(window_substituted(text, SAME_LENGTH_WINDOW) if role == "sli" else text)
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
