@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from khaosobs.domain.slo import TIER_NAMES, AlertPlan, slo_plan, tier_options
 from khaosobs.loader import Path_
 from khaosobs.model import SLO, Alert, LogAlert, Service, SLOTier, Spec
-from khaosobs.domain.slo import TIER_NAMES, AlertPlan, slo_plan, tier_options
 
 AlertKind = Literal["alert", "slo", "log"]
 SLO_TIERS = TIER_NAMES
@@ -72,9 +72,9 @@ def all_alerts(spec: Spec) -> list[AlertInfo]:
                                    ("services", s, "alerts", a)))
         for i, slo in enumerate(service.slos):
             plan = slo_plan(service, slo)
-            for alert in (*plan.tiers, *([plan.no_data] if plan.no_data else [])):
-                found.append(AlertInfo(alert.name, service.name, "slo",
-                                       slo_alert_labels(service, slo, alert.tier), ("services", s, "slos", i)))
+            for slo_alert in (*plan.tiers, *([plan.no_data] if plan.no_data else [])):
+                found.append(AlertInfo(slo_alert.name, service.name, "slo",
+                                       slo_alert_labels(service, slo, slo_alert.tier), ("services", s, "slos", i)))
         for a, log_alert in enumerate(service.log_alerts):
             found.append(AlertInfo(log_alert.name, service.name, "log", alert_labels(service, log_alert),
                                    ("services", s, "log_alerts", a)))

@@ -39,6 +39,11 @@ def prometheus_tests_path(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
 
 
+def prometheus_slo_tests_path(service: str) -> str:
+    """The generated proof of a service's SLO alerts (its own file: a coarser evaluation interval)."""
+    return f"prometheus/tests/{service}.slo.test.yml"
+
+
 def loki_rules_path(service: str) -> str:
     return f"loki/rules/{service}.yml"
 

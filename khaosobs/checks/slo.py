@@ -33,6 +33,8 @@ from khaosobs.naming import ALERT_NAME_RE, LABEL_NAME_RE
 _COUNTER_SUFFIXES = ("_total", "_count", "_bucket")
 # labels khaosobs sets on every SLO series or alert itself
 _RESERVED_LABELS = frozenset({"severity", "service", "team", "slo", "alertname", "le", "__name__"})
+# a check that reports and then returns the labels of the series it checked (None: unknown)
+Found = Generator[Diagnostic, None, set[str] | None]
 _FORMS_HINT = ("write exactly one of: errors + total, good + total, latency: {histogram, threshold}, "
                "error_ratio, bool_gauge")
 
@@ -179,7 +181,8 @@ def _sli(ctx: CheckContext, index: SeriesIndex, slo: SLO, path: Path_) -> Iterat
     yield from _group_by(ctx, slo, metric_labels, path)
 
 
-def _group_by(ctx: CheckContext, slo: SLO, metric_labels: list[set[str] | None], sli_path: Path_) -> Iterator[Diagnostic]:
+def _group_by(ctx: CheckContext, slo: SLO, metric_labels: list[set[str] | None],
+              sli_path: Path_) -> Iterator[Diagnostic]:
     base = sli_path[:-1]
     for g, label in enumerate(slo.group_by):
         where = (*base, "group_by", g)
@@ -211,7 +214,7 @@ def _unknown_labels(ctx: CheckContext, labels: set[str] | None, used: Iterable[s
 
 
 def _counter(ctx: CheckContext, index: SeriesIndex, text: str | None, path: Path_,
-             part: str) -> Generator[Diagnostic, None, set[str] | None]:
+             part: str) -> Found:
     if text is None:
         return None
     analysis = analyse(text)
@@ -254,7 +257,7 @@ def _counter(ctx: CheckContext, index: SeriesIndex, text: str | None, path: Path
     return labels
 
 
-def _latency(ctx: CheckContext, index: SeriesIndex, slo: SLO, path: Path_) -> Generator[Diagnostic, None, set[str] | None]:
+def _latency(ctx: CheckContext, index: SeriesIndex, slo: SLO, path: Path_) -> Found:
     latency = slo.sli.latency
     assert latency is not None
     selector = parse_selector(latency.histogram)
@@ -291,7 +294,7 @@ def _latency(ctx: CheckContext, index: SeriesIndex, slo: SLO, path: Path_) -> Ge
     return labels
 
 
-def _bool_gauge(ctx: CheckContext, index: SeriesIndex, slo: SLO, path: Path_) -> Generator[Diagnostic, None, set[str] | None]:
+def _bool_gauge(ctx: CheckContext, index: SeriesIndex, slo: SLO, path: Path_) -> Found:
     text = slo.sli.bool_gauge
     assert text is not None
     selector = parse_selector(text)

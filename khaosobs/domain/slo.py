@@ -126,6 +126,7 @@ def tier_options(slo: SLO, tier: str) -> SLOTier | SLOAlertOptions | None:
 def tier_conditions(slo: SLO, tier: str, window_ms: int) -> tuple[BurnCondition, ...]:
     options = tier_options(slo, tier)
     overrides = options.windows if isinstance(options, SLOTier) else None
+    spec: list[tuple[str, str, Decimal, tuple[str | int, ...]]]
     if overrides is None:
         spec = [(long, short, share, ()) for long, short, share in DEFAULT_TIERS[tier]]
     else:
