@@ -28,7 +28,7 @@ from khaosobs.domain.slo import (
 )
 from khaosobs.loader import Path_
 from khaosobs.model import SLO, SLOTier
-from khaosobs.naming import ALERT_NAME_RE, LABEL_NAME_RE
+from khaosobs.naming import ALERT_NAME_RE, LABEL_NAME_RE, dashboard_uid, slo_dashboard_uid
 
 _COUNTER_SUFFIXES = ("_total", "_count", "_bucket")
 # labels khaosobs sets on every SLO series or alert itself
@@ -41,6 +41,7 @@ _FORMS_HINT = ("write exactly one of: errors + total, good + total, latency: {hi
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     index = series_index(ctx)
+    yield from _dashboard_uids(ctx)
     for s, service in ctx.services():
         for i, slo in enumerate(service.slos):
             base: Path_ = ("services", s, "slos", i)
@@ -48,6 +49,18 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
             yield from _windows(ctx, slo, base)
             yield from _sli(ctx, index, slo, (*base, "sli"))
             yield from _labels(ctx, slo, base)
+
+
+def _dashboard_uids(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A spec dashboard must not take the uid of a generated SLO dashboard (one file would hide the other)."""
+    generated = {slo_dashboard_uid(service.name): service.name for service in ctx.spec.services if service.slos}
+    for d, dashboard in enumerate(ctx.spec.dashboards):
+        uid = dashboard_uid(dashboard.title, ctx.spec.project, dashboard.uid)
+        if uid in generated:
+            yield ctx.error("slo-dashboard-uid",
+                            f'dashboard uid "{uid}" is the uid of the generated SLO dashboard of {generated[uid]}',
+                            ("dashboards", d, "uid" if dashboard.uid else "title"),
+                            "give the dashboard another `uid` (or title)")
 
 
 def _objective(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]:

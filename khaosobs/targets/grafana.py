@@ -13,6 +13,7 @@ from typing import Any
 from khaosobs import naming
 from khaosobs.model import Dashboard, Metric, Panel, Spec
 from khaosobs.output import OutputFile
+from khaosobs.targets._slo_dashboard import slo_dashboards
 from khaosobs.targets._units import common_unit
 from khaosobs.templating import Renderer
 
@@ -63,6 +64,9 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
                 dashboard=model,
             )
         )
+    for model in slo_dashboards(spec, SCHEMA_VERSION, BUILTIN_ANNOTATION):  # one per service with SLOs
+        files.append(renderer.file(NAME, "grafana/dashboard.json.j2", naming.dashboard_path(model["uid"]), "json",
+                                   dashboard=model))
     files.append(
         renderer.file(
             NAME,
