@@ -1,7 +1,7 @@
 """Generated proof of every SLO's burn-rate alerts: promtool unit tests, one pair per tier.
 
-After an hour of clean traffic (1000 events a minute, no errors), the SLI burns its error budget at
-a constant rate:
+After clean traffic (1000 events a minute, no errors) filling the tier's longest window, the SLI
+burns its error budget at a constant rate:
 - `<tier> fires at 1.05x`: 1.05 times the factor of the tier's first condition; the tier must be
   firing once that condition's long window is full of the burn (plus the tier's `for`);
 - `<tier> is quiet at 0.5x`: half the smallest factor of the tier; the tier must not fire at the end
@@ -35,13 +35,13 @@ from khaosobs.loader import Path_
 from khaosobs.model import Service
 
 EVENTS_PER_MINUTE = 1000
-HISTORY_MINUTES = 60  # clean traffic before the burn starts
+HISTORY_MINUTES = 60  # the least clean traffic before the burn starts
 FIRE_BURN = Decimal("1.05")
 QUIET_BURN = Decimal("0.5")
 OTHER_VALUE = "khaosobs_other"
 GROUP_VALUE = "khaosobs"
 EVALUATION_MINUTES = 5  # the proof files' evaluation interval: every check time is a multiple of it
-STEPS = tuple(d for d in range(1, HISTORY_MINUTES + 1) if HISTORY_MINUTES % d == 0)
+STEPS = (1, 2, 5, 10, 15, 30, 60)  # sample spacings (minutes) that keep every time on a whole grid
 
 
 @dataclass(frozen=True)
@@ -124,11 +124,11 @@ class _Shape:
 
     part: list[tuple[str, str]]  # (series, role): role "bad", "good", "total" or "gauge"
 
-    def series(self, error_fraction: Decimal, minutes: int, step: int) -> list[dict[str, str]]:
-        """Samples every `step` minutes: HISTORY_MINUTES clean, then `minutes` of the burn."""
+    def series(self, error_fraction: Decimal, minutes: int, step: int, clean: int) -> list[dict[str, str]]:
+        """Samples every `step` minutes: `clean` minutes without errors, then `minutes` of the burn."""
         total = Decimal(EVENTS_PER_MINUTE * step)
         bad = error_fraction * total
-        history, burn = HISTORY_MINUTES // step, -(-minutes // step)
+        history, burn = clean // step, -(-minutes // step)
         values = {
             "total": f"0+{decimal_text(total)}x{history + burn}",
             "bad": f"0x{history - 1} 0+{decimal_text(bad)}x{burn}",
@@ -199,9 +199,15 @@ def _on_grid(minutes: int, step: int) -> int:
     return -(-minutes // grid) * grid
 
 
+def _clean_minutes(tier: AlertPlan, step: int) -> int:
+    """Clean history filling the tier's longest window, so each condition sees only its own burn:
+    a burn that fires only through another condition's partly empty window proves nothing."""
+    return _on_grid(max(HISTORY_MINUTES, *(_minutes(c.long) for c in tier.conditions)), step)
+
+
 def _step(tier: AlertPlan) -> int:
     """Sample spacing in minutes: about 1/12 of the tier's shortest short window (so every window
-    holds many samples), dividing the clean history. Fewer samples keep promtool fast on 3-day tests."""
+    holds many samples). Fewer samples keep promtool fast on 3-day tests."""
     shortest = min(_minutes(c.short) for c in tier.conditions)
     return max([d for d in STEPS if d * 12 <= shortest] or [1])
 
@@ -224,22 +230,23 @@ def _tier_tests(plan: SLOPlan, tier: AlertPlan, shape: _Shape, path: Path_) -> l
         return []
     tests = []
     step = _step(tier)
+    clean = _clean_minutes(tier, step)
     wait = _minutes(tier.for_)
     first = tier.conditions[0]
     fire = FIRE_BURN * first.factor * plan.budget
     if fire < 1:
-        at = _on_grid(HISTORY_MINUTES + _minutes(first.long) + wait, step)
+        at = _on_grid(clean + _minutes(first.long) + wait, step)
         tests.append(SLOTest(
             plan.slo.name, tier.name, f"{plan.slo.name}: {tier.tier} fires at {FIRE_BURN}x "
             f"({decimal_text(first.factor)}x budget over {first.long} and {first.short})",
-            shape.series(fire, at - HISTORY_MINUTES + step, step), [SLOCheck(tier.name, f"{at}m", True)],
+            shape.series(fire, at - clean + step, step, clean), [SLOCheck(tier.name, f"{at}m", True)],
             path, step))
     smallest = min(c.factor for c in tier.conditions)
-    times = sorted({_on_grid(HISTORY_MINUTES + _minutes(c.long) + wait, step) for c in tier.conditions})
+    times = sorted({_on_grid(clean + _minutes(c.long) + wait, step) for c in tier.conditions})
     quiet = QUIET_BURN * smallest * plan.budget
     tests.append(SLOTest(
         plan.slo.name, tier.name, f"{plan.slo.name}: {tier.tier} is quiet at {QUIET_BURN}x "
         f"({decimal_text(smallest)}x budget)",
-        shape.series(quiet, times[-1] - HISTORY_MINUTES + step, step),
+        shape.series(quiet, times[-1] - clean + step, step, clean),
         [SLOCheck(tier.name, f"{at}m", False) for at in times], path, step))
     return tests
