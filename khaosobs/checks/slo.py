@@ -30,6 +30,7 @@ from khaosobs.loader import Path_
 from khaosobs.model import SLO, SLOTier
 from khaosobs.naming import ALERT_NAME_RE, LABEL_NAME_RE, dashboard_uid, slo_dashboard_uid
 
+DAY_MS = 86_400_000
 _COUNTER_SUFFIXES = ("_total", "_count", "_bucket")
 # labels khaosobs sets on every SLO series or alert itself
 _RESERVED_LABELS = frozenset({"severity", "service", "team", "slo", "alertname", "le", "__name__"})
@@ -98,6 +99,7 @@ def _windows(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]:
     window_ms = duration_ms(slo.window)
     if not window_ms:
         return  # durations reports it
+    too_short = False
     for tier_name in TIER_NAMES:
         options = tier_options(slo, tier_name)
         if options is None:
@@ -118,6 +120,7 @@ def _windows(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]:
                                 f"{condition.long}", (*path, "short") if condition.path else path,
                                 "the workbook's short window is 1/12 of the long one, e.g. 1h with 5m")
             if long_ms > window_ms:
+                too_short = True
                 yield ctx.error(
                     "slo-window-too-short",
                     f"SLO window {slo.window} is shorter than the {tier_name} tier's {condition.long} "
@@ -129,6 +132,13 @@ def _windows(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]:
         if isinstance(options, SLOTier) and options.windows == []:
             yield ctx.error("slo-burn-window", f"the {tier_name} tier has no windows", (*tier_path, "windows"),
                             "give at least one {long, short, budget_share}, or turn the tier off with `false`")
+    if window_ms < DAY_MS and not too_short:
+        yield ctx.warning(
+            "slo-window",
+            f"SLO window {slo.window} is shorter than a day",
+            (*base, "window"),
+            "SLO windows are usually 7d, 28d or 30d: a shorter one forgives every outage within a day",
+        )
 
 
 def _labels(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]:
