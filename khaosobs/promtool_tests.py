@@ -20,6 +20,7 @@ from pathlib import Path
 from khaosobs.diagnostics import Location
 from khaosobs.loader import LoadedSpec
 from khaosobs.model import Spec
+from khaosobs.naming import prometheus_slo_tests_path
 from khaosobs.render import render_outputs
 from khaosobs.targets.prometheus_tests import Expectation, UnitTest, all_tests
 from khaosobs.writer import atomic_write
@@ -185,7 +186,10 @@ def format_report(run: AlertTestRun, spec_source: str) -> str:
     lines = []
     for result in run.results:
         count = f"{_count(len(result.tests), 'test')}, {_count(len(result.expectations), 'expectation')}"
-        lines.append(f"{result.service}: {count}: {'ok' if result.ok else 'FAILED'}")
+        name = result.service
+        if result.path == prometheus_slo_tests_path(result.service):
+            name += " (SLO proofs)"
+        lines.append(f"{name}: {count}: {'ok' if result.ok else 'FAILED'}")
         for failure in result.failures:
             lines.append(f"  {failure.describe()}")
         if result.error is not None:
