@@ -166,8 +166,8 @@ def slo_plan(service: Service, slo: SLO) -> SLOPlan:
             tiers.append(_alert_plan(service, slo, tier, options,
                                      slo_alert_name(slo.name, tier, slo.alerting.name), conditions))
     windows = {w for plan in tiers for c in plan.conditions for w in (c.long, c.short)}
-    if not windows:
-        windows = {short for conditions in DEFAULT_TIERS.values() for _, short, _ in conditions[:1]}
+    if not windows:  # every tier off: the shortest default window still feeds the metadata series
+        windows = {DEFAULT_TIERS["page"][0][1]}
     ordered = tuple(sorted(windows, key=lambda w: (duration_ms(w) or 0, w)))
     no_data_options = tier_options(slo, "no_data")
     no_data = None
