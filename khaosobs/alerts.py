@@ -42,8 +42,12 @@ def slo_alert_labels(service: Service, slo: SLO, tier: SLOTier | str) -> dict[st
     """severity, service, team, the service's labels, `slo`, then the SLO's, its alerting's and the
     tier's labels. `tier` is a tier's options or its name (page, ticket, no_data)."""
     name = tier if isinstance(tier, str) else next(n for n, t in slo_tiers(slo) if t is tier)
-    plan = slo_alert_plan(service, slo, name)
-    return {**base_labels(service, plan.severity), "slo": slo.name, **slo.labels, **plan.labels}
+    return planned_slo_alert_labels(service, slo, slo_alert_plan(service, slo, name))
+
+
+def planned_slo_alert_labels(service: Service, slo: SLO, alert: AlertPlan) -> dict[str, str]:
+    """The labels of one of the SLO's alerts, from its plan (`khaosobs.domain.slo.slo_plan`)."""
+    return {**base_labels(service, alert.severity), "slo": slo.name, **slo.labels, **alert.labels}
 
 
 def slo_alert_plan(service: Service, slo: SLO, tier: str) -> AlertPlan:
@@ -74,7 +78,7 @@ def all_alerts(spec: Spec) -> list[AlertInfo]:
             plan = slo_plan(service, slo)
             for slo_alert in (*plan.tiers, *([plan.no_data] if plan.no_data else [])):
                 found.append(AlertInfo(slo_alert.name, service.name, "slo",
-                                       slo_alert_labels(service, slo, slo_alert.tier), ("services", s, "slos", i)))
+                                       planned_slo_alert_labels(service, slo, slo_alert), ("services", s, "slos", i)))
         for a, log_alert in enumerate(service.log_alerts):
             found.append(AlertInfo(log_alert.name, service.name, "log", alert_labels(service, log_alert),
                                    ("services", s, "log_alerts", a)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from khaosobs import naming
-from khaosobs.alerts import alert_labels, slo_alert_labels
+from khaosobs.alerts import alert_labels, planned_slo_alert_labels
 from khaosobs.domain.gotemplate import go_template_literal
 from khaosobs.domain.slo import (
     DEFAULT_TIERS,
@@ -129,7 +129,7 @@ def burn_rate_alert(plan: SLOPlan, service: Service, tier: AlertPlan, budget: st
         f"The error ratio is {conditions}. "
         "Long-window error ratio: {{ $value | humanizePercentage }}."
     )
-    return alert_rule(tier.name, expr, tier.for_, slo_alert_labels(service, slo, tier.tier),
+    return alert_rule(tier.name, expr, tier.for_, planned_slo_alert_labels(service, slo, tier),
                       _annotations({"summary": summary, "description": description}, tier))
 
 
@@ -143,5 +143,5 @@ def no_data_alert(plan: SLOPlan, service: Service, alert: AlertPlan) -> Rule:
         f"No {'SLI series' if total is not None else 'error ratio'} for {alert.for_}: "
         "the SLO and its burn-rate alerts are blind."
     )
-    return alert_rule(alert.name, f"absent({watched})", alert.for_, slo_alert_labels(service, slo, "no_data"),
+    return alert_rule(alert.name, f"absent({watched})", alert.for_, planned_slo_alert_labels(service, slo, alert),
                       _annotations({"summary": summary, "description": description}, alert))
