@@ -212,6 +212,10 @@ def _group_by(ctx: CheckContext, slo: SLO, metric_labels: list[set[str] | None],
         if label in _RESERVED_LABELS:
             yield ctx.error("slo-group-by", f'cannot group by "{label}": khaosobs sets it', where)
             continue
+        if label in slo.labels:
+            yield ctx.error("slo-group-by", f'"{label}" is both a group_by label and one of the SLO\'s labels',
+                            where, "the SLO's fixed label would overwrite every group's value: rename one")
+            continue
         for labels in metric_labels:
             if labels is not None and label not in labels:
                 yield ctx.error("slo-group-by", f'the SLI\'s series have no label "{label}"', where,
