@@ -83,7 +83,8 @@ class FileResult:
         if self.error is not None:
             return len(self.tests)
         # an expectation's spec path up to its test names the test: services[s].alerts[a].tests[t]
-        failed = {f.expectation.path[:6] if f.expectation else None for f in self.failures}
+        # (a generated SLO proof's expectations all point at their SLO: its test name tells them apart)
+        failed = {(f.expectation.path[:6], f.expectation.test) if f.expectation else None for f in self.failures}
         return min(len(failed), len(self.tests))
 
     @property
