@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
+from khaosobs.domain.gotemplate import go_template_literal
+from khaosobs.domain.slo import TIER_NAMES, AlertPlan, slo_plan, tier_options
 from khaosobs.model import SLO, Alert, LogAlert, Service, SLOTier, Spec
-from khaosobs.naming import slo_alert_name
 from khaosobs.sources import Path_
 
 AlertKind = Literal["alert", "slo", "log"]
-SLO_TIERS = ("page", "ticket")
+SLO_TIERS = TIER_NAMES
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,32 @@ def alert_labels(service: Service, alert: Alert | LogAlert) -> dict[str, str]:
     return {**base_labels(service, alert.severity), **alert.labels}
 
 
-def slo_alert_labels(service: Service, slo: SLO, tier: SLOTier) -> dict[str, str]:
-    return {**base_labels(service, tier.severity), "slo": slo.name}
+def slo_alert_labels(service: Service, slo: SLO, tier: SLOTier | str) -> dict[str, str]:
+    """severity, service, team, the service's labels, `slo`, then the SLO's, its alerting's and the
+    tier's labels. `tier` is a tier's options or its name (page, ticket, no_data)."""
+    name = tier if isinstance(tier, str) else next(n for n, t in slo_tiers(slo) if t is tier)
+    return planned_slo_alert_labels(service, slo, slo_alert_plan(service, slo, name))
+
+
+def planned_slo_alert_labels(service: Service, slo: SLO, alert: AlertPlan) -> dict[str, str]:
+    """The labels of one of the SLO's alerts, from its plan (`khaosobs.domain.slo.slo_plan`)."""
+    return {**base_labels(service, alert.severity), "slo": slo.name, **slo.labels, **alert.labels}
+
+
+def slo_alert_plan(service: Service, slo: SLO, tier: str) -> AlertPlan:
+    plan = slo_plan(service, slo)
+    found = plan.no_data if tier == "no_data" else next((t for t in plan.tiers if t.tier == tier), None)
+    if found is None:
+        raise KeyError(f"SLO {slo.name} has no enabled {tier} alert")
+    return found
 
 
 def slo_tiers(slo: SLO) -> list[tuple[str, SLOTier]]:
+    """The enabled burn-rate tiers with their options."""
     tiers = []
     for tier_name in SLO_TIERS:
-        tier = getattr(slo.alerting, tier_name)
-        if tier is not False:
+        tier = tier_options(slo, tier_name)
+        if isinstance(tier, SLOTier):
             tiers.append((tier_name, tier))
     return tiers
 
@@ -60,9 +78,10 @@ def all_alerts(spec: Spec) -> list[AlertInfo]:
             found.append(AlertInfo(alert.name, service.name, "alert", alert_labels(service, alert),
                                    ("services", s, "alerts", a)))
         for i, slo in enumerate(service.slos):
-            for tier_name, tier in slo_tiers(slo):
-                found.append(AlertInfo(slo_alert_name(slo.name, tier_name), service.name, "slo",
-                                       slo_alert_labels(service, slo, tier), ("services", s, "slos", i)))
+            plan = slo_plan(service, slo)
+            for slo_alert in (*plan.tiers, *([plan.no_data] if plan.no_data else [])):
+                found.append(AlertInfo(slo_alert.name, service.name, "slo",
+                                       planned_slo_alert_labels(service, slo, slo_alert), ("services", s, "slos", i)))
         for a, log_alert in enumerate(service.log_alerts):
             found.append(AlertInfo(log_alert.name, service.name, "log", alert_labels(service, log_alert),
                                    ("services", s, "log_alerts", a)))
@@ -73,11 +92,6 @@ def all_alerts(spec: Spec) -> list[AlertInfo]:
 
 RUNBOOK_PLACEHOLDERS = ("alert", "service", "team", "severity")
 _PLACEHOLDER_RE = re.compile(r"\{(\w*)\}")
-
-
-def go_template_literal(text: str) -> str:
-    """`text` as a Go template that prints it verbatim (annotations are templates)."""
-    return text.replace("{{", '{{ "{{" }}')
 
 
 def runbook_placeholders(pattern: str) -> list[str]:

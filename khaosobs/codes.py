@@ -208,6 +208,29 @@ _DECLARED: tuple[Code, ...] = (
     _error("slo-sli-type", "An SLI's metric is not a counter; a warning when an external metric does not "
            "look like one.",
            "Point the SLI at counters: errors and total requests.", also_warning=True),
+    _error("slo-window-too-short", "The SLO window is shorter than a burn-rate tier's long window: the tier would "
+           "look back further than the SLO.", "Lengthen the window, give the tier shorter `windows`, or turn it off."),
+    _error("slo-burn-window", "A tier's burn-rate windows are invalid: the short window is not shorter than the long "
+           "one, `budget_share` is not in (0, 1], or the list is empty.",
+           "Write windows like {long: 1h, short: 5m, budget_share: 0.02}."),
+    _error("slo-sli-form", "An SLI does not set exactly one form, or `total` is missing or misplaced.",
+           "Write exactly one of: errors + total, good + total, latency, error_ratio, bool_gauge."),
+    _error("slo-latency-threshold", "A latency SLI's threshold is not one of the histogram's buckets.",
+           "Use one of the buckets the hint lists, or add the bucket to the histogram."),
+    _error("slo-sli-metric", "A latency SLI names a histogram the spec does not define.",
+           "Declare the histogram in the service's metrics, or correct the name."),
+    _error("slo-sli-label", "An SLI selector uses a label its metric does not declare.",
+           "Use one of the metric's labels, or declare the label."),
+    _error("slo-group-by", "A `group_by` label the SLI's series lack, a reserved one, or one also set in the SLO's "
+           "`labels`.", "Group by a label every SLI series carries."),
+    _error("slo-labels", "An SLO, alerting or tier label that khaosobs sets itself (severity, service, team, slo, "
+           "alertname, le), or an invalid label name.", "Use another label name; set severity per tier."),
+    _error("slo-alert-name", "A tier's alert name or the alert-name prefix is not CamelCase.",
+           "Write e.g. CheckoutLatencyPage."),
+    _error("slo-dashboard-uid", "A spec dashboard takes the uid of a generated SLO dashboard (<service>-slos).",
+           "Give the dashboard another uid."),
+    _warning("slo-sli-window", "An `error_ratio` SLI has no `[$window]` range: every window would read the same.",
+             "Write the ratio over [$window], e.g. sum(rate(bad[$window])) / sum(rate(all[$window]))."),
     # --- routing and Alertmanager (checks/references.py, routing.py, alertmanager.py) -----------
     _error("route-receiver", "A route names a receiver that is not defined, or the root route has none.",
            "Define the receiver under `alerting.receivers`, or fix the name.", refers_to_definition=True),

@@ -74,6 +74,28 @@ def datasource_variables(dashboard: Dashboard) -> dict[str, str]:
     return {"prometheus": DATASOURCE_VARIABLE}
 
 
+def datasource_variable(kind: str, name: str, label: str = "Data source") -> dict[str, Any]:
+    """A dashboard variable choosing a datasource of `kind` (the provisioned one by default)."""
+    return {"hide": 0, "includeAll": False, "label": label, "multi": False, "name": name, "options": [],
+            "query": kind, "refresh": 1, "regex": "", "type": "datasource"}
+
+
+def project_link(spec: Spec) -> dict[str, Any]:
+    """Every dashboard of the project, in a dropdown that keeps the time range and the variables."""
+    return {
+        "asDropdown": True,
+        "icon": "external link",
+        "includeVars": True,
+        "keepTime": True,
+        "tags": [spec.project],
+        "targetBlank": False,
+        "title": spec.project,
+        "tooltip": f"Dashboards of {spec.project}",
+        "type": "dashboards",
+        "url": "",
+    }
+
+
 def defined_variables(dashboard: Dashboard) -> set[str]:
     return {*datasource_variables(dashboard).values(), *label_filters(dashboard)}
 

@@ -78,18 +78,59 @@ class RecordingRule(Model):
     labels: dict[str, str] = Field(default_factory=dict)
 
 
+class LatencySLI(Model):
+    histogram: str = Field(description="The histogram's name, optionally with label matchers: "
+                                       'http_request_duration_seconds{route="/api"}')
+    threshold: float = Field(description="Upper bound of a good request, in the histogram's unit; one of its buckets")
+
+
 class SLI(Model):
-    errors: str = Field(description="Selector of the bad events counter")
-    total: str = Field(description="Selector of the all events counter")
+    """Exactly one form: errors + total, good + total, latency, error_ratio or bool_gauge."""
+
+    errors: str | None = Field(None, description="Selector of the bad events counter (with total)")
+    good: str | None = Field(None, description="Selector of the good events counter (with total)")
+    total: str | None = Field(None, description="Selector of the all events counter")
+    latency: LatencySLI | None = Field(None, description="Requests slower than a bucket over all requests")
+    error_ratio: str | None = Field(
+        None, description="A PromQL error ratio (0..1); write every range as [$window], e.g. "
+                          'sum(rate(x{code=~"5.."}[$window])) / sum(rate(x[$window]))')
+    bool_gauge: str | None = Field(
+        None, description="Selector of a 0/1 gauge (up, probe_success): the SLI is the fraction of time it is 1")
 
 
-class SLOTier(Model):
-    severity: AlertSeverity
+class BurnWindow(Model):
+    long: str = Field(description="Long window, e.g. 1h")
+    short: str = Field(description="Short window, e.g. 5m (the workbook uses long / 12)")
+    budget_share: float = Field(description="Fraction of the whole window's error budget spent in `long`, e.g. 0.02")
+
+
+class SLOAlertOptions(Model):
+    """What every SLO alert can set; unset values come from the SLO's `alerting`, then the defaults."""
+
+    enabled: bool = True
+    name: str | None = Field(None, description="The alert's name (CamelCase)")
+    severity: AlertSeverity | None = None
+    for_: str | None = Field(None, alias="for")
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict, description="Extra annotations, kept verbatim")
+    runbook_url: str | None = None
+
+
+class SLOTier(SLOAlertOptions):
+    windows: list[BurnWindow] | None = Field(
+        None, description="Burn-rate conditions (default: the SRE workbook's for this tier)")
 
 
 class SLOAlerting(Model):
     page: SLOTier | Literal[False] = Field(default_factory=lambda: SLOTier(severity="critical"))
     ticket: SLOTier | Literal[False] = Field(default_factory=lambda: SLOTier(severity="warning"))
+    no_data: SLOAlertOptions | Literal[False] = Field(
+        default_factory=SLOAlertOptions, description="Alert when the SLI's total series is absent")
+    name: str | None = Field(None, description="Alert name prefix (CamelCase); default <Slo>SLO")
+    for_: str | None = Field(None, alias="for", description="Default `for` of the SLO's burn-rate alerts")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels of the SLO's alerts")
+    annotations: dict[str, str] = Field(default_factory=dict)
+    runbook_url: str | None = None
 
 
 class SLO(Model):
@@ -97,6 +138,8 @@ class SLO(Model):
     objective: float = Field(description="Percent of good events, 0 < objective < 100")
     window: str = "30d"
     description: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict, description="Added to the SLO's series and alerts")
+    group_by: list[str] = Field(default_factory=list, description="Labels giving one SLO (and alert) per group")
     sli: SLI
     alerting: SLOAlerting = Field(default_factory=SLOAlerting)
 

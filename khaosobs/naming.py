@@ -66,6 +66,11 @@ def prometheus_tests_path(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
 
 
+def prometheus_slo_tests_path(service: str) -> str:
+    """The generated proof of a service's SLO alerts (its own file: a coarser evaluation interval)."""
+    return f"prometheus/tests/{service}.slo.test.yml"
+
+
 def loki_rules_path(service: str) -> str:
     return f"loki/rules/{service}.yml"
 
@@ -128,15 +133,48 @@ def secret_env_name(ref: str) -> str:
     return f"SECRET_{name}" if name[0].isdigit() else name
 
 
+# SLO series (Sloth's names where Sloth has one). Every series carries `service` and `slo` (and the
+# SLO's `labels` and `group_by` labels):
+#   slo:sli_error:ratio_rate<w>              error ratio over burn-rate window w (5m, 30m, 1h, ...)
+#   slo:sli_error:ratio_period               error ratio over the whole SLO window
+#   slo:objective:ratio                      the objective as a ratio (99.9 -> 0.999)
+#   slo:error_budget:ratio                   1 - objective (0.001)
+#   slo:time_period:days                     the SLO window in days
+#   slo:current_burn_rate:ratio              error ratio of the shortest window / error budget
+#   slo:period_burn_rate:ratio               error ratio of the SLO window / error budget
+#   slo:period_error_budget_remaining:ratio  1 - period burn rate (1 untouched, 0 spent, < 0 overspent)
+SLO_PERIOD_ERROR_RATIO = "slo:sli_error:ratio_period"
+SLO_OBJECTIVE = "slo:objective:ratio"
+SLO_ERROR_BUDGET = "slo:error_budget:ratio"
+SLO_TIME_PERIOD_DAYS = "slo:time_period:days"
+SLO_CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
+SLO_PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
+SLO_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+
+
 def slo_ratio_record(window: str) -> str:
     """Recording rule of the SLO's error ratio over one window (Sloth's naming)."""
     return f"slo:sli_error:ratio_rate{window}"
 
 
-def slo_alert_name(slo: str, tier: str) -> str:
-    """`command-availability`, page -> `CommandAvailabilitySLOPageBurnRate`."""
-    camel = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", slo) if part)
-    return f"{camel}SLO{tier.capitalize()}BurnRate"
+def _camel(slug: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", slug) if part)
+
+
+def slo_alert_name(slo: str, tier: str, prefix: str | None = None) -> str:
+    """`command-availability`, page -> `CommandAvailabilitySLOPageBurnRate`; a spec's
+    `alerting.name` replaces the `<Slo>SLO` prefix."""
+    return f"{prefix or _camel(slo) + 'SLO'}{tier.capitalize()}BurnRate"
+
+
+def slo_no_data_alert_name(slo: str, prefix: str | None = None) -> str:
+    """`command-availability` -> `CommandAvailabilitySLONoData`."""
+    return f"{prefix or _camel(slo) + 'SLO'}NoData"
+
+
+def slo_dashboard_uid(service: str) -> str:
+    """The generated SLO dashboard of a service."""
+    return dashboard_uid(f"{service} SLOs", "")
 
 
 def python_metric_identifier(metric: str) -> str:

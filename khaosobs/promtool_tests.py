@@ -21,6 +21,7 @@ from khaosobs.diagnostics import Location
 from khaosobs.domain.durations import duration_ms
 from khaosobs.loader import LoadedSpec
 from khaosobs.model import Spec
+from khaosobs.naming import prometheus_slo_tests_path
 from khaosobs.render import render_outputs
 from khaosobs.targets.prometheus_tests import Expectation, UnitTest, all_tests
 from khaosobs.writer import atomic_write
@@ -80,7 +81,8 @@ class FileResult:
         if self.error is not None:
             return len(self.tests)
         # an expectation's spec path up to its test names the test: services[s].alerts[a].tests[t]
-        failed = {f.expectation.path[:6] if f.expectation else None for f in self.failures}
+        # (a generated SLO proof's expectations all point at their SLO: its test name tells them apart)
+        failed = {(f.expectation.path[:6], f.expectation.test) if f.expectation else None for f in self.failures}
         return min(len(failed), len(self.tests))
 
     @property
@@ -175,7 +177,10 @@ def format_report(run: AlertTestRun, spec_source: str) -> str:
     lines = []
     for result in run.results:
         count = f"{_count(len(result.tests), 'test')}, {_count(len(result.expectations), 'expectation')}"
-        lines.append(f"{result.service}: {count}: {'ok' if result.ok else 'FAILED'}")
+        name = result.service
+        if result.path == prometheus_slo_tests_path(result.service):
+            name += " (SLO proofs)"
+        lines.append(f"{name}: {count}: {'ok' if result.ok else 'FAILED'}")
         for failure in result.failures:
             lines.append(f"  {failure.describe()}")
         if result.error is not None:

@@ -223,7 +223,18 @@ WARNINGS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "SLO window shorter than a day": (
         "slo-window",
-        _service(slos=[{"name": "avail", "objective": 99.9, "window": "12h", "sli": SLI}]),
+        _service(slos=[{"name": "avail", "objective": 99.9, "window": "12h", "sli": SLI,
+                        "alerting": {"ticket": False}}]),  # with the ticket tier, 12h is an error
+    ),
+    "error_ratio SLI without [$window]": (
+        "slo-sli-window",
+        _service(slos=[{"name": "avail", "objective": 99.9,
+                        "sli": {"error_ratio": 'sum(rate(api_requests_total{code="500"}[1h])) / '
+                                               "sum(rate(api_requests_total[1h]))"}}]),
+    ),
+    "SLO tier whose 28d factor needs more than 100% errors": (
+        "slo-burn-rate",  # 13.44 x a 10% budget
+        _service(slos=[{"name": "avail", "objective": 90, "window": "28d", "sli": SLI}]),
     ),
     "SLI over an external non-counter": (
         "slo-sli-type",

@@ -35,6 +35,21 @@ def _dashboards(spec: Path) -> dict[str, dict[str, Any]]:
             for p in sorted((out / "grafana/dashboards").glob("*.json"))}
 
 
+# An SLO dashboard reads the SLO's recording rules, which aggregate over every job and instance
+# (the error ratio is one series per SLO and group): a job or instance filter could only ever
+# select nothing there, so those four rules do not apply to it. Every other rule does.
+SLO_DASHBOARD_EXEMPT = {"template-job-rule", "template-instance-rule", "target-job-rule", "target-instance-rule"}
+
+
+def _is_slo_dashboard(name: str) -> bool:
+    return name.endswith("-slos.json")
+
+
+def lint_generated(name: str, dashboard: dict[str, Any]) -> list[Finding]:
+    findings = lint(dashboard)
+    return [f for f in findings if not (_is_slo_dashboard(name) and f.rule in SLO_DASHBOARD_EXEMPT)]
+
+
 def _warned_panels(spec: Path) -> set[tuple[str, str]]:
     """(dashboard title, panel title, code) of every dashboard-rule warning validate gives."""
     validation = validate_paths([spec])
@@ -56,9 +71,9 @@ def _warned_panels(spec: Path) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_automatic_dashboards_pass_every_rule(spec: Path) -> None:
-    automatic = {n: d for n, d in _dashboards(spec).items() if OVERVIEW_TAG in d["tags"]}
+    automatic = {n: d for n, d in _dashboards(spec).items() if OVERVIEW_TAG in d["tags"] or _is_slo_dashboard(n)}
     for name, dashboard in automatic.items():
-        assert lint(dashboard) == [], name
+        assert lint_generated(name, dashboard) == [], name
 
 
 def test_the_example_has_automatic_dashboards() -> None:
@@ -69,7 +84,7 @@ def test_the_example_has_automatic_dashboards() -> None:
 def test_hand_written_dashboards_fail_only_where_validate_warns(spec: Path) -> None:
     linted: set[tuple[str, str, str]] = set()
     for name, dashboard in _dashboards(spec).items():
-        if OVERVIEW_TAG in dashboard["tags"]:
+        if OVERVIEW_TAG in dashboard["tags"] or _is_slo_dashboard(name):
             continue
         for finding in lint(dashboard):
             assert finding.rule in USER_PANEL_RULES, (name, finding)  # the rest khaosobs guarantees
@@ -80,7 +95,7 @@ def test_hand_written_dashboards_fail_only_where_validate_warns(spec: Path) -> N
 
 def test_the_example_spec_passes_every_rule() -> None:
     for name, dashboard in _dashboards(ROOT / "specs").items():
-        assert lint(dashboard) == [], name
+        assert lint_generated(name, dashboard) == [], name
 
 
 def _rules(findings: list[Finding]) -> set[str]:

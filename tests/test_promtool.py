@@ -40,9 +40,10 @@ def test_promtool_passes_the_rendered_tests(spec: Path, path: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
     doc = yaml.safe_load((out / path).read_text(encoding="utf-8"))
-    service = Path(path).name.removesuffix(".test.yml")
+    proofs = path.endswith(".slo.test.yml")  # the generated SLO proofs: their own file and interval
+    service = Path(path).name.removesuffix(".slo.test.yml" if proofs else ".test.yml")
     assert doc["rule_files"] == [f"../rules/{service}.yml"]
-    assert doc["evaluation_interval"] == "1m"
+    assert doc["evaluation_interval"] == ("5m" if proofs else "1m")
 
 
 def test_every_seed_alert_has_a_firing_and_a_quiet_expectation() -> None:
@@ -61,7 +62,9 @@ def test_khaosobs_test_passes_on_the_example() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "discord-ops-bot: 3 tests, 6 expectations: ok" in result.stdout
     assert "event-gateway: 2 tests, 3 expectations: ok" in result.stdout
-    assert "5 alert tests ran with promtool; all passed" in result.stdout
+    # 4 proofs per SLO (page and ticket, firing and quiet) for its two SLOs
+    assert "discord-ops-bot (SLO proofs): 8 tests, 12 expectations: ok" in result.stdout
+    assert "13 alert tests ran with promtool; all passed" in result.stdout
 
 
 def test_khaosobs_test_defaults_to_the_specs_folder() -> None:
@@ -81,7 +84,7 @@ def test_a_wrong_expectation_fails_naming_alert_test_and_time(tmp_path: Path) ->
     assert "expected not firing, but it was firing" in line
     assert "discord-ops-bot: 3 tests, 6 expectations: FAILED" in result.stdout
     assert "event-gateway: 2 tests, 3 expectations: ok" in result.stdout
-    assert "5 alert tests ran with promtool; 1 failed" in result.stdout
+    assert "13 alert tests ran with promtool; 1 failed" in result.stdout
 
 
 def test_expectation_labels_narrow_the_match(tmp_path: Path) -> None:
@@ -206,5 +209,7 @@ def test_only_services_with_tests_get_a_test_file() -> None:
         validation = validate_paths([spec])
         assert validation.spec is not None
         with_tests = [s.name for s in validation.spec.services if any(a.tests for a in s.alerts)]
-        assert sorted(p for s, p in TEST_FILES if s == spec) == sorted(f"prometheus/tests/{n}.test.yml"
-                                                                       for n in with_tests)
+        with_slos = [s.name for s in validation.spec.services if s.slos]  # the generated proofs
+        assert sorted(p for s, p in TEST_FILES if s == spec) == sorted(
+            [f"prometheus/tests/{n}.test.yml" for n in with_tests]
+            + [f"prometheus/tests/{n}.slo.test.yml" for n in with_slos])

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from khaosobs.alerts import alert_labels, slo_alert_labels, slo_tiers
-from khaosobs.model import Spec
+from khaosobs.domain.slo import slo_plan
+from khaosobs.model import SLO, Service, Spec
 from khaosobs.naming import slo_alert_name, slo_ratio_record
 from khaosobs.targets.prometheus import SLO_WINDOWS, decimal_text, error_budget
 from tests.conftest import EXAMPLE_SPECS
@@ -27,9 +28,21 @@ def load_spec(spec: Path) -> Spec:
     return validation.spec
 
 
+METADATA_RECORDS = 7  # period ratio, objective, budget, days, current/period burn rate, budget remaining
+
+
+def slo_alert_count(service: Service, slo: SLO) -> int:
+    plan = slo_plan(service, slo)
+    return len(plan.tiers) + (plan.no_data is not None)
+
+
+def slo_record_count(service: Service, slo: SLO) -> int:
+    return len(slo_plan(service, slo).windows) + METADATA_RECORDS
+
+
 def expected_rule_count(spec: Spec, service_name: str) -> int:
     service = next(s for s in spec.services if s.name == service_name)
-    slo_rules = sum(len(SLO_WINDOWS) + len(slo_tiers(slo)) for slo in service.slos)
+    slo_rules = sum(slo_record_count(service, slo) + slo_alert_count(service, slo) for slo in service.slos)
     return len(service.recording_rules) + slo_rules + len(service.alerts)
 
 
@@ -80,8 +93,9 @@ def test_rule_groups_carry_the_spec_exactly(spec: Path) -> None:
             assert list(rule["labels"].items()) == list(alert_labels(service, alert).items())
             assert rule["annotations"]["summary"] == alert.summary
         slo_alerts = [r for r in alerts if r["alert"] not in {a.name for a in service.alerts}]
-        assert len(slo_alerts) == sum(len(slo_tiers(slo)) for slo in service.slos)
-        assert len(records) == len(service.recording_rules) + len(SLO_WINDOWS) * len(service.slos)
+        assert len(slo_alerts) == sum(slo_alert_count(service, slo) for slo in service.slos)
+        assert len(records) == len(service.recording_rules) + sum(slo_record_count(service, slo)
+                                                                  for slo in service.slos)
 
 
 TRICKY_SPEC = r'''
@@ -159,7 +173,9 @@ def test_tricky_rules_pass_promtool_and_an_empty_service_gets_an_empty_group(
     _, out = tricky
     result = promtool("check", "rules", out / "prometheus/rules/api.yml", out / "prometheus/rules/quiet.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 10 rules found" in result.stdout  # 7 ratio records + 1 page alert + 2 alerts
+    # 4 ratio records (the page tier's windows: `ticket: false`) + 7 metadata records + 1 page alert
+    # + 1 no-data alert + 2 alerts
+    assert "SUCCESS: 15 rules found" in result.stdout
     assert "SUCCESS: 0 rules found" in result.stdout
     quiet = yaml.safe_load((out / "prometheus/rules/quiet.yml").read_text(encoding="utf-8"))
     assert quiet["groups"] == [{"name": "quiet", "rules": []}]
@@ -170,15 +186,18 @@ def test_slo_rules_use_exact_budgets_and_the_naming_rules(tricky: tuple[Path, Pa
     text = (out / "prometheus/rules/api.yml").read_text(encoding="utf-8")
     doc = yaml.safe_load(text)
     rules = doc["groups"][0]["rules"]
-    records = [r for r in rules if r.get("record", "").startswith("slo:")]
-    assert [r["record"] for r in records] == [slo_ratio_record(w) for w in SLO_WINDOWS]
-    for rule, window in zip(records, SLO_WINDOWS, strict=True):
+    records = [r for r in rules if r.get("record", "").startswith("slo:sli_error:ratio_rate")]
+    page_windows = ("5m", "30m", "1h", "6h")  # only the windows an enabled tier reads are recorded
+    assert [r["record"] for r in records] == [slo_ratio_record(w) for w in page_windows]
+    for rule, window in zip(records, page_windows, strict=True):
         assert rule["labels"] == {"service": "api", "slo": "availability"}
         assert rule["expr"] == (f'(sum(rate(api_requests_total{{code=~"5.."}}[{window}])) or vector(0))'
                                 f" / sum(rate(api_requests_total[{window}]))")
     [page] = [r for r in rules if r.get("alert") == slo_alert_name("availability", "page")]
     assert slo_alert_name("availability", "ticket") not in text, "`ticket: false` turns the tier off"
-    assert "(14.4 * 0.0005)" in page["expr"] and "(6 * 0.0005)" in page["expr"]
+    # 28d: the workbook's shares give 2% x 28d / 1h = 13.44 and 5% x 28d / 6h = 5.6 (not 30d's 14.4 and 6)
+    assert "(13.44 * 0.0005)" in page["expr"] and "(5.6 * 0.0005)" in page["expr"]
+    assert "14.4" not in page["expr"]
     assert page["labels"] == {"severity": "critical", "service": "api", "team": "web", "tier": "edge: public",
                               "slo": "availability"}
     assert "99.95%" in page["annotations"]["description"] and "28d" in page["annotations"]["description"]

@@ -43,6 +43,10 @@ class Expression:
     path: Path_  # its position: ctx.location(path)
 
 
+# the SLI forms written as PromQL (a latency SLI names a histogram and a bucket instead)
+SLI_EXPRESSIONS = ("errors", "good", "total", "bool_gauge", "error_ratio")
+
+
 @dataclass
 class CheckContext:
     spec: Spec
@@ -84,8 +88,10 @@ class CheckContext:
                 for r, rule in enumerate(service.recording_rules):
                     yield Expression(rule.expr, "promql", "record", (*base, "recording_rules", r, "expr"))
                 for i, slo in enumerate(service.slos):
-                    yield Expression(slo.sli.errors, "promql", "sli", (*base, "slos", i, "sli", "errors"))
-                    yield Expression(slo.sli.total, "promql", "sli", (*base, "slos", i, "sli", "total"))
+                    for part in SLI_EXPRESSIONS:
+                        text = getattr(slo.sli, part)
+                        if text is not None:
+                            yield Expression(text, "promql", "sli", (*base, "slos", i, "sli", part))
             if language != "promql":
                 for a, log_alert in enumerate(service.log_alerts):
                     yield Expression(log_alert.expr, "logql", "log-alert", (*base, "log_alerts", a, "expr"))

@@ -45,6 +45,18 @@ def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
                     yield expect.at, (*tpath, "expect", e, "at"), "test time `at`"
         for i, slo in enumerate(service.slos):
             yield slo.window, (*base, "slos", i, "window"), "SLO window"
+            alerting: Path_ = (*base, "slos", i, "alerting")
+            if slo.alerting.for_ is not None:
+                yield slo.alerting.for_, (*alerting, "for"), "`for`"
+            for tier in ("page", "ticket", "no_data"):
+                options = getattr(slo.alerting, tier)
+                if options is False:
+                    continue
+                if options.for_ is not None:
+                    yield options.for_, (*alerting, tier, "for"), "`for`"
+                for w, window in enumerate(getattr(options, "windows", None) or []):
+                    yield window.long, (*alerting, tier, "windows", w, "long"), "burn-rate window"
+                    yield window.short, (*alerting, tier, "windows", w, "short"), "burn-rate window"
         if service.scrape is not None and service.scrape.interval is not None:
             yield service.scrape.interval, (*base, "scrape", "interval"), "scrape interval"
     metrics = ctx.spec.telemetry.metrics
@@ -64,7 +76,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         if ms is None:
             yield ctx.error("duration", f'{what} "{value}" is not a duration', path, _hint(value))
         elif ms == 0 and path[-1] in ("group_interval", "repeat_interval", "interval", "window",
-                                       "scrape_interval", "evaluation_interval"):
+                                       "scrape_interval", "evaluation_interval", "long", "short"):
             yield ctx.error("duration", f"{what} must be longer than 0", path)
     for d, dashboard in enumerate(ctx.spec.dashboards):
         if (

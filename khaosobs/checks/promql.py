@@ -19,13 +19,18 @@ from khaosobs.checks._series import Series, SeriesIndex, series_index
 from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext, Role
 from khaosobs.diagnostics import Diagnostic, Location, suggest
+from khaosobs.domain.slo import window_substituted
 from khaosobs.loader import Path_
 from khaosobs.promql import grafana_substituted
 from khaosobs.versions import prometheus_version
 
+SAME_LENGTH_WINDOW = "604800s"  # 7d, as long as `$window`: positions in an error_ratio SLI stay right
+
 
 def analysis_for(text: str, role: Role) -> Analysis:
-    return analyse(grafana_substituted(text) if role == "panel" else text)
+    if role == "panel":
+        return analyse(grafana_substituted(text))
+    return analyse(window_substituted(text, SAME_LENGTH_WINDOW) if role == "sli" else text)
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:

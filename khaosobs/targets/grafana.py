@@ -22,6 +22,7 @@ from khaosobs.dashboards import (
     UP_DOWN,
     PlannedDashboard,
     all_panels,
+    datasource_variable,
     datasource_variables,
     derived_description,
     filter_applies,
@@ -32,6 +33,7 @@ from khaosobs.dashboards import (
     panel_ids,
     panel_queries,
     planned_dashboards,
+    project_link,
     row_ids,
     single_metric,
     thresholds_by_expression,
@@ -39,6 +41,7 @@ from khaosobs.dashboards import (
 from khaosobs.model import Dashboard, Metric, Panel, SeriesOverride, Spec, ThresholdStep
 from khaosobs.output import OutputFile
 from khaosobs.promql_print import expression_key, with_matchers
+from khaosobs.targets._slo_dashboard import slo_dashboards
 from khaosobs.targets._units import common_unit, observation_unit
 from khaosobs.templating import Renderer
 from khaosobs.versions import parse_version
@@ -93,6 +96,9 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
                 dashboard=model,
             )
         )
+    for model in slo_dashboards(spec, schema_version(spec), BUILTIN_ANNOTATION):  # one per service with SLOs
+        files.append(renderer.file(NAME, "grafana/dashboard.json.j2", naming.dashboard_path(model["uid"]), "json",
+                                   dashboard=model))
     files.append(
         renderer.file(
             NAME,
@@ -196,40 +202,13 @@ def _alert_filter(plan: PlannedDashboard) -> str:
     return f"service={json.dumps(plan.service)}" if plan.service else ""
 
 
-def project_link(spec: Spec) -> dict[str, Any]:
-    """Every dashboard of the project, in a dropdown that keeps the time range and the variables."""
-    return {
-        "asDropdown": True,
-        "icon": "external link",
-        "includeVars": True,
-        "keepTime": True,
-        "tags": [spec.project],
-        "targetBlank": False,
-        "title": spec.project,
-        "tooltip": f"Dashboards of {spec.project}",
-        "type": "dashboards",
-        "url": "",
-    }
-
-
 def variables(dashboard: Dashboard, metrics: dict[str, Metric]) -> list[dict[str, Any]]:
     """The datasource variable, then one label_values filter per label, each narrowed by the ones
     before it (instance lists the instances of the chosen jobs)."""
     applies = filter_applies(metrics)
     datasources = datasource_variables(dashboard)
     found: list[dict[str, Any]] = [
-        {
-            "hide": 0,
-            "includeAll": False,
-            "label": "Data source" if len(datasources) == 1 else f"{kind.title()} data source",
-            "multi": False,
-            "name": name,
-            "options": [],
-            "query": kind,
-            "refresh": 1,
-            "regex": "",
-            "type": "datasource",
-        }
+        datasource_variable(kind, name, "Data source" if len(datasources) == 1 else f"{kind.title()} data source")
         for kind, name in datasources.items()
     ]
     prometheus = {"type": "prometheus", "uid": f"${{{datasources['prometheus']}}}"}

@@ -9,10 +9,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from khaosobs.alerts import alert_labels, link_annotations, slo_alert_labels, slo_tiers, with_links
+from khaosobs import naming
+from khaosobs.alerts import alert_labels, link_annotations, planned_slo_alert_labels, with_links
 from khaosobs.dashboards import alert_panels
-from khaosobs.model import SLO, Alert, Service, SLOTier, Spec
-from khaosobs.naming import PROMETHEUS_CONFIG_PATH, prometheus_rules_path, slo_alert_name, slo_ratio_record
+from khaosobs.domain.durations import duration_ms
+from khaosobs.domain.gotemplate import go_template_literal
+from khaosobs.domain.slo import (
+    DEFAULT_TIERS,
+    AlertPlan,
+    SLOPlan,
+    decimal_text,
+    error_budget,
+    error_ratio_expr,
+    slo_plan,
+    total_selector,
+)
+from khaosobs.model import Alert, Service, Spec
+from khaosobs.naming import PROMETHEUS_CONFIG_PATH, prometheus_rules_path, slo_ratio_record
 from khaosobs.output import OutputFile
 from khaosobs.targets._prometheus_config import prometheus_config
 from khaosobs.targets._rules import Rule, alert_annotations, alert_rule, promql_selector, recording_rule
@@ -22,12 +35,10 @@ NAME = "prometheus"
 DESCRIPTION = ("Prometheus rule files (recording rules, SLO burn-rate rules, alerts), one per service, "
                "and prometheus.yml")
 
-SLO_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
-# tier -> ((long window, short window, burn factor), ...): SRE workbook, chapter 5, table 5-8
-BURN_RATE_TIERS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "page": (("1h", "5m", "14.4"), ("6h", "30m", "6")),
-    "ticket": (("1d", "2h", "3"), ("3d", "6h", "1")),
-}
+# The windows the default tiers record (kept for callers; an SLO's own are in its plan)
+SLO_WINDOWS = tuple(sorted({w for tier in DEFAULT_TIERS.values() for long, short, _ in tier for w in (long, short)},
+                           key=lambda w: duration_ms(w) or 0))
+__all__ = ["SLO_WINDOWS", "decimal_text", "error_budget", "render", "service_rules", "slo_rules"]
 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
@@ -47,16 +58,16 @@ def service_rules(service: Service, spec: Spec | None = None,
     """The group's rules in order: recording rules, each SLO's rules, then the alerts."""
     rules = [recording_rule(rule.record, rule.expr, rule.labels) for rule in service.recording_rules]
     for slo in service.slos:
-        rules.extend(slo_rules(service, slo))
+        rules.extend(slo_rules(slo_plan(service, slo), service))
     rules.extend(
         alert_rule(alert.name, alert.expr, alert.for_, alert_labels(service, alert),
-                   _annotations(alert, service, spec, shown_at), alert.keep_firing_for)
+                   _alert_annotations(alert, service, spec, shown_at), alert.keep_firing_for)
         for alert in service.alerts
     )
     return rules
 
 
-def _annotations(alert: Alert, service: Service, spec: Spec | None,
+def _alert_annotations(alert: Alert, service: Service, spec: Spec | None,
                  shown_at: dict[tuple[str, str], tuple[str, int]] | None) -> dict[str, str]:
     annotations = alert_annotations(alert)
     if spec is None:
@@ -64,57 +75,90 @@ def _annotations(alert: Alert, service: Service, spec: Spec | None,
     return with_links(annotations, link_annotations(spec, shown_at or {}, service, alert))
 
 
-def decimal_text(value: float | Decimal) -> str:
-    """Exact, shortest plain notation: 99.9 -> '99.9', budget of 99.9 -> '0.001' (never 0.000999…)."""
-    number = value if isinstance(value, Decimal) else Decimal(repr(value))  # repr: shortest round-trip
-    text = format(number, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def error_budget(objective: float) -> Decimal:
-    """The SLO's error budget as a ratio, computed in decimal so 99.9 gives exactly 0.001."""
-    return 1 - Decimal(repr(objective)) / 100
-
-
-def slo_selector_labels(service: Service, slo: SLO) -> dict[str, str]:
-    return {"service": service.name, "slo": slo.name}
-
-
-def slo_rules(service: Service, slo: SLO) -> list[Rule]:
-    labels = slo_selector_labels(service, slo)
-    errors, total = slo.sli.errors.strip(), slo.sli.total.strip()
-    rules = [
-        # `or vector(0)`: no error series yet means a ratio of 0, not a missing one; 0/0 (no traffic)
-        # is NaN, which never compares above a threshold, so an idle service does not page.
-        recording_rule(slo_ratio_record(window),
-                       f"(sum(rate({errors}[{window}])) or vector(0)) / sum(rate({total}[{window}]))",
-                       dict(labels))
-        for window in SLO_WINDOWS
-    ]
-    budget = decimal_text(error_budget(slo.objective))
-    for tier_name, tier in slo_tiers(slo):
-        rules.append(slo_alert(service, slo, tier_name, tier, labels, budget))
+def slo_rules(plan: SLOPlan, service: Service) -> list[Rule]:
+    """The error ratio per window, the metadata series, the burn-rate alerts and the no-data alert."""
+    slo = plan.slo
+    labels = {**plan.selector_labels, **slo.labels}
+    rules = [recording_rule(slo_ratio_record(window), error_ratio_expr(slo, window), dict(labels))
+             for window in plan.windows]
+    rules.extend(metadata_rules(plan, labels))
+    budget = decimal_text(plan.budget)
+    for tier in plan.tiers:
+        rules.append(burn_rate_alert(plan, service, tier, budget))
+    if plan.no_data is not None:
+        rules.append(no_data_alert(plan, service, plan.no_data))
     return rules
 
 
-def slo_alert(service: Service, slo: SLO, tier_name: str, tier: SLOTier, labels: dict[str, str],
-              budget: str) -> Rule:
-    def over(window: str, factor: str) -> str:
-        return f"{promql_selector(slo_ratio_record(window), labels)} > ({factor} * {budget})"
+def metadata_rules(plan: SLOPlan, labels: dict[str, str]) -> list[Rule]:
+    """Sloth's and Pyrra's SLO series (names and meaning in `khaosobs.naming`)."""
+    slo, selector = plan.slo, plan.selector_labels
+    budget = decimal_text(plan.budget)
+    days = decimal_text(Decimal(plan.window_ms) / 86_400_000)
 
-    pairs = BURN_RATE_TIERS[tier_name]
-    expr = " or ".join(f"({over(long, factor)} and {over(short, factor)})" for long, short, factor in pairs)
-    conditions = ", or ".join(f"above {factor}x the budget over {long} and {short}"
-                              for long, short, factor in pairs)
+    def of(record: str) -> str:
+        return promql_selector(record, selector)
+
+    return [
+        recording_rule(naming.SLO_PERIOD_ERROR_RATIO, error_ratio_expr(slo, slo.window), dict(labels)),
+        recording_rule(naming.SLO_OBJECTIVE, f"vector({decimal_text(1 - plan.budget)})", dict(labels)),
+        recording_rule(naming.SLO_ERROR_BUDGET, f"vector({budget})", dict(labels)),
+        recording_rule(naming.SLO_TIME_PERIOD_DAYS, f"vector({days})", dict(labels)),
+        recording_rule(naming.SLO_CURRENT_BURN_RATE, f"{of(slo_ratio_record(plan.windows[0]))} / {budget}",
+                       dict(labels)),
+        recording_rule(naming.SLO_PERIOD_BURN_RATE, f"{of(naming.SLO_PERIOD_ERROR_RATIO)} / {budget}",
+                       dict(labels)),
+        recording_rule(naming.SLO_BUDGET_REMAINING, f"1 - {of(naming.SLO_PERIOD_BURN_RATE)}", dict(labels)),
+    ]
+
+
+def _slo_annotations(generated: dict[str, str], alert: AlertPlan) -> dict[str, str]:
+    """The generated summary and description, runbook_url, then the spec's annotations (verbatim,
+    and winning over a generated one of the same name)."""
+    annotations = dict(generated)
+    if alert.runbook_url is not None:
+        annotations["runbook_url"] = alert.runbook_url
+    annotations.update(alert.annotations)
+    return annotations
+
+
+def _description_prefix(plan: SLOPlan) -> str:
+    """The SLO's description as Go template text that prints it exactly (it is spec text, not a template)."""
+    text = plan.slo.description
+    return f"{go_template_literal(text.rstrip('.'))}. " if text else ""
+
+
+def burn_rate_alert(plan: SLOPlan, service: Service, tier: AlertPlan, budget: str) -> Rule:
+    slo = plan.slo
+
+    def over(window: str, factor: Decimal) -> str:
+        return (f"{promql_selector(slo_ratio_record(window), plan.selector_labels)}"
+                f" > ({decimal_text(factor)} * {budget})")
+
+    expr = " or ".join(f"({over(c.long, c.factor)} and {over(c.short, c.factor)})" for c in tier.conditions)
+    conditions = ", or ".join(f"above {decimal_text(c.factor)}x the budget over {c.long} and {c.short}"
+                              for c in tier.conditions)
     objective = decimal_text(slo.objective)
-    speed = "fast" if tier_name == "page" else "steadily"
+    speed = "fast" if tier.tier == "page" else "steadily"
     summary = f"{service.name}: SLO {slo.name} is burning its error budget {speed}"
-    description = (
-        f"{slo.description.rstrip('.')}. " if slo.description else ""
-    ) + (
+    description = _description_prefix(plan) + (
         f"Objective {objective}% over {slo.window} (error budget {budget}). "
         f"The error ratio is {conditions}. "
         "Long-window error ratio: {{ $value | humanizePercentage }}."
     )
-    return alert_rule(slo_alert_name(slo.name, tier_name), expr, None,
-                      slo_alert_labels(service, slo, tier), {"summary": summary, "description": description})
+    return alert_rule(tier.name, expr, tier.for_, planned_slo_alert_labels(service, slo, tier),
+                      _slo_annotations({"summary": summary, "description": description}, tier))
+
+
+def no_data_alert(plan: SLOPlan, service: Service, alert: AlertPlan) -> Rule:
+    slo = plan.slo
+    total = total_selector(slo)
+    watched = total if total is not None else promql_selector(slo_ratio_record(plan.windows[0]),
+                                                              plan.selector_labels)
+    summary = f"{service.name}: SLO {slo.name} has no data"
+    description = _description_prefix(plan) + (
+        f"No {'SLI series' if total is not None else 'error ratio'} for {alert.for_}: "
+        "the SLO and its burn-rate alerts are blind."
+    )
+    return alert_rule(alert.name, f"absent({watched})", alert.for_, planned_slo_alert_labels(service, slo, alert),
+                      _slo_annotations({"summary": summary, "description": description}, alert))

@@ -15,16 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from khaosobs.model import Service, Spec
-from khaosobs.naming import prometheus_rules_path, prometheus_tests_path
+from khaosobs.naming import prometheus_rules_path, prometheus_slo_tests_path, prometheus_tests_path
 from khaosobs.output import OutputFile
 from khaosobs.serialise import comment_text
 from khaosobs.sources import Path_
 from khaosobs.targets._rules import promql_selector
+from khaosobs.targets._slo_tests import EVALUATION_MINUTES, slo_tests
 from khaosobs.templating import Renderer
 
 NAME = "prometheus_tests"
-DESCRIPTION = "promtool unit test files from the alert tests, one per service with tests"
+DESCRIPTION = "promtool unit test files from the alert tests and the SLOs' generated proofs, one per service"
 EVALUATION_INTERVAL = "1m"
+# The SLO proofs run for up to three days of rule evaluations: every 5m keeps promtool fast, and all
+# their times are multiples of it (`_slo_tests.EVALUATION_MINUTES`).
+SLO_EVALUATION_INTERVAL = f"{EVALUATION_MINUTES}m"
 FIRING_SAMPLES: list[dict[str, Any]] = [{"labels": "{}", "value": 1}]
 
 
@@ -60,6 +64,10 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
         if tests:
             files.append(renderer.file(NAME, "prometheus/tests.yml.j2", prometheus_tests_path(service.name),
                                        "yaml", **test_file_context(service, tests)))
+        generated = slo_unit_tests(service, index)
+        if generated:
+            files.append(renderer.file(NAME, "prometheus/tests.yml.j2", prometheus_slo_tests_path(service.name),
+                                       "yaml", **test_file_context(service, generated, SLO_EVALUATION_INTERVAL)))
     return files
 
 
@@ -91,6 +99,19 @@ def service_tests(service: Service, service_index: int) -> list[UnitTest]:
     return tests
 
 
+def slo_unit_tests(service: Service, service_index: int) -> list[UnitTest]:
+    """The generated proof of the service's SLO alerts (see `khaosobs.targets._slo_tests`)."""
+    tests = []
+    for slo_test in slo_tests(service, service_index):
+        note = f"{slo_test.alert}, generated test: {slo_test.name}"
+        expectations = [Expectation(service.name, check.alert, slo_test.name, check.at, check.firing, {},
+                                    alerts_expr(check.alert, {}, note), slo_test.path)
+                        for check in slo_test.checks]
+        tests.append(UnitTest(service.name, slo_test.alert, slo_test.name, f"{slo_test.alert}: {slo_test.name}",
+                              f"{slo_test.step}m", slo_test.series, expectations))
+    return tests
+
+
 def all_tests(spec: Spec) -> dict[str, list[UnitTest]]:
     """Test file path -> its tests, in file order."""
     found: dict[str, list[UnitTest]] = {}
@@ -98,13 +119,17 @@ def all_tests(spec: Spec) -> dict[str, list[UnitTest]]:
         tests = service_tests(service, index)
         if tests:
             found[prometheus_tests_path(service.name)] = tests
+        generated = slo_unit_tests(service, index)
+        if generated:
+            found[prometheus_slo_tests_path(service.name)] = generated
     return found
 
 
-def test_file_context(service: Service, tests: list[UnitTest]) -> dict[str, Any]:
+def test_file_context(service: Service, tests: list[UnitTest],
+                      evaluation_interval: str = EVALUATION_INTERVAL) -> dict[str, Any]:
     return {
         "rule_files": [rule_file_reference(service.name)],
-        "evaluation_interval": EVALUATION_INTERVAL,
+        "evaluation_interval": evaluation_interval,
         "tests": [
             {
                 "name": test.name,
