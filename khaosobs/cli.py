@@ -214,6 +214,47 @@ def routes(
     Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
 
 
+@app.command("import")
+def import_command(
+    files: Annotated[list[Path], typer.Argument(help="Rule files, PrometheusRule objects, an Alertmanager config "
+                                                "or its Secret, Grafana dashboards or their ConfigMaps")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Spec file (*.yaml) or folder to write")],
+    project: Annotated[str, typer.Option("--project", help="The spec's project slug")] = "imported",
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the import report here")] = None,
+) -> None:
+    """Turn existing configs into a spec; print what could not be carried."""
+    from khaosobs.importer import ImportInputError, import_files
+    from khaosobs.naming import SLUG_RE
+    from khaosobs.reporters import reporter
+
+    if not SLUG_RE.fullmatch(project):
+        _err(f"khaosobs: --project must be a slug ([a-z][a-z0-9-]*), not {project!r}\n")
+        raise typer.Exit(EXIT_USAGE)
+    folder = output.suffix not in (".yaml", ".yml")
+    if output.exists() and (not folder or any(output.iterdir())):
+        _err(f"khaosobs: {output} exists; import writes a new spec and never overwrites one\n")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        result = import_files(files, project)
+    except ImportInputError as exc:
+        _err(reporter("text")(exc.diagnostics, {}))
+        _err("khaosobs: an input could not be read; nothing was written\n")
+        raise typer.Exit(EXIT_INVALID) from None
+    from khaosobs.writer import atomic_write
+
+    for name, text in result.files(folder).items():
+        atomic_write(output / name if folder else output, text)
+    text = result.report.text()
+    if report is not None:
+        atomic_write(report, text)
+    _err(text)
+    if result.remaining:
+        _err(reporter("text")(result.remaining, {}))
+        _err(f"khaosobs: {output} was written but does not validate yet; fix the findings above\n")
+        raise typer.Exit(EXIT_INVALID)
+    _out(f"{output}: written\n")
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is a bug, reported briefly with exit 3."""
     import gc

@@ -105,6 +105,8 @@ class Service(Model):
     name: str
     team: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
+    rule_interval: str | None = Field(
+        None, description="Evaluation interval of the service's rule group (default: Prometheus's global one)")
     metrics: list[Metric] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
     recording_rules: list[RecordingRule] = Field(default_factory=list)
@@ -177,7 +179,18 @@ class InhibitRule(Model):
     equal: list[str] = Field(default_factory=list)
 
 
+class AlertmanagerGlobal(Model):
+    """Alertmanager's `global` settings that hold no secret (secrets have no place in a spec)."""
+
+    resolve_timeout: str | None = None
+    smtp_from: str | None = None
+    smtp_smarthost: str | None = None
+    smtp_hello: str | None = None
+    smtp_require_tls: bool | None = None
+
+
 class Alerting(Model):
+    global_: AlertmanagerGlobal | None = Field(None, alias="global", description="Alertmanager's global settings")
     receivers: list[Receiver] = Field(default_factory=list)
     route: Route
     inhibit_rules: list[InhibitRule] | None = Field(

@@ -54,9 +54,14 @@ def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
                 yield test.interval, (*tpath, "interval"), "test interval"
                 for e, expect in enumerate(test.expect):
                     yield expect.at, (*tpath, "expect", e, "at"), "test time `at`"
+        if service.rule_interval is not None:
+            yield service.rule_interval, (*base, "rule_interval"), "rule group interval"
         for i, slo in enumerate(service.slos):
             yield slo.window, (*base, "slos", i, "window"), "SLO window"
     if ctx.spec.alerting is not None:
+        settings = ctx.spec.alerting.global_
+        if settings is not None and settings.resolve_timeout is not None:
+            yield settings.resolve_timeout, ("alerting", "global", "resolve_timeout"), "resolve_timeout"
         for route, path in ctx.routes():
             for key in ("group_wait", "group_interval", "repeat_interval"):
                 value = getattr(route, key)
@@ -69,7 +74,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         ms = duration_ms(value)
         if ms is None:
             yield ctx.error("duration", f'{what} "{value}" is not a duration', path, _hint(value))
-        elif ms == 0 and path[-1] in ("group_interval", "repeat_interval", "interval", "window"):
+        elif ms == 0 and path[-1] in ("group_interval", "repeat_interval", "interval", "window", "rule_interval"):
             yield ctx.error("duration", f"{what} must be longer than 0", path)
     for d, dashboard in enumerate(ctx.spec.dashboards):
         if (

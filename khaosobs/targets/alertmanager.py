@@ -88,7 +88,9 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     alerting = effective_alerting(spec)
     if alerting is None:  # nowhere to send alerts: no Alertmanager config
         return []
+    settings = alerting.global_.model_dump(exclude_none=True) if alerting.global_ is not None else {}
     context = {
+        "global_settings": settings,
         "route": _route(alerting.route),
         "receivers": [_receiver(r) for r in alerting.receivers],
         "inhibit_rules": [rule.model_dump() for rule in inhibit_rules(alerting)],

@@ -30,7 +30,8 @@ BURN_RATE_TIERS: dict[str, tuple[tuple[str, str, str], ...]] = {
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     return [
         renderer.file(NAME, "prometheus/rules.yml.j2", prometheus_rules_path(service.name), "yaml",
-                      groups=[{"name": service.name, "rules": service_rules(service)}])
+                      groups=[{"name": service.name, "interval": service.rule_interval,
+                               "rules": service_rules(service)}])
         for service in spec.services
     ]
 

@@ -1,0 +1,78 @@
+"""`khaosobs import`: existing configs -> a spec that validates and renders back an equivalent stack.
+
+load inputs (sources) -> one service per rule group (rules), `alerting` (alertmanager), dashboards
+(grafana) -> metrics the expressions use become `external_metrics` -> validate the assembled spec
+with the ordinary pipeline, setting aside (and reporting) any item it refuses -> write it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from khaosobs.diagnostics import Diagnostic
+from khaosobs.importer.alertmanager import import_alertmanager
+from khaosobs.importer.grafana import import_dashboard
+from khaosobs.importer.report import ImportReport
+from khaosobs.importer.rules import import_rules
+from khaosobs.importer.sources import ImportInputError, read_documents
+from khaosobs.importer.specwriter import spec_text
+
+__all__ = ["ImportInputError", "ImportResult", "import_files"]
+
+HEADER = "# Imported by `khaosobs import`; what could not be carried is in the import report.\n"
+MAX_PASSES = 10  # each pass sets aside at least one refused item; a few are plenty in practice
+
+
+@dataclass
+class ImportResult:
+    data: dict[str, Any]
+    report: ImportReport
+    remaining: list[Diagnostic] = field(default_factory=list)  # errors no item could be set aside for
+
+    def files(self, folder: bool) -> dict[str, str]:
+        """One spec file, or (folder) one file per service plus alerting and dashboards files."""
+        if not folder:
+            return {"": spec_text(self.data, HEADER)}
+        base = {k: v for k, v in self.data.items() if k not in ("services", "dashboards", "alerting")}
+        files = {"khaosobs.yaml": spec_text(base, HEADER)}
+        for service in self.data.get("services", []):
+            files[f"services/{service['name']}.yaml"] = spec_text({"services": [service]}, HEADER)
+        if "alerting" in self.data:
+            files["alerting.yaml"] = spec_text({"alerting": self.data["alerting"]}, HEADER)
+        if self.data.get("dashboards"):
+            files["dashboards.yaml"] = spec_text({"dashboards": self.data["dashboards"]}, HEADER)
+        return files
+
+
+def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
+    """Read the inputs and build the spec; raises ImportInputError when an input cannot be read."""
+    report = ImportReport()
+    documents = read_documents(paths, report)
+    services: list[dict[str, Any]] = []
+    dashboards: list[dict[str, Any]] = []
+    alerting: dict[str, Any] | None = None
+    by_name: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        if document.kind == "rules":
+            services.extend(import_rules(document, by_name, report))
+        elif document.kind == "dashboard":
+            dashboards.append(import_dashboard(document.data, document.origin, project, report))
+        elif alerting is None:
+            alerting = import_alertmanager(document.data, document.origin, report)
+        else:
+            report.omit(document.origin, "a second Alertmanager config (a spec has one; the first is kept)")
+    data: dict[str, Any] = {"version": 1, "project": project}
+    if services or dashboards:
+        data["external_metrics"] = []
+    if services:
+        data["services"] = services
+    if dashboards:
+        data["dashboards"] = dashboards
+    if alerting is not None:
+        data["alerting"] = alerting
+    from khaosobs.importer.settle import settle
+
+    remaining = settle(data, report)
+    return ImportResult(data, report, remaining)
