@@ -22,7 +22,7 @@ from khaosobs.importer.specwriter import spec_text
 __all__ = ["ImportInputError", "ImportResult", "import_files"]
 
 HEADER = "# Imported by `khaosobs import`; what could not be carried is in the import report.\n"
-MAX_PASSES = 10  # each pass sets aside at least one refused item; a few are plenty in practice
+SPEC_KEYS = ("version", "project", "telemetry", "targets", "external_metrics", "services", "dashboards", "alerting")
 
 
 @dataclass
@@ -64,15 +64,17 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
         else:
             report.omit(document.origin, "a second Alertmanager config (a spec has one; the first is kept)")
     data: dict[str, Any] = {"version": 1, "project": project}
-    if services or dashboards:
-        data["external_metrics"] = []
     if services:
         data["services"] = services
     if dashboards:
         data["dashboards"] = dashboards
     if alerting is not None:
+        if any("discord" in receiver for receiver in alerting["receivers"]):
+            # webhook_url_file, the only way a Discord URL is carried, needs Alertmanager 0.28
+            data["targets"] = {"alertmanager": "0.28"}
         data["alerting"] = alerting
     from khaosobs.importer.settle import settle
 
+    data = {key: data[key] for key in SPEC_KEYS if key in data}
     remaining = settle(data, report)
     return ImportResult(data, report, remaining)

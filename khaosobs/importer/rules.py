@@ -14,11 +14,13 @@ import re
 from typing import Any
 
 from khaosobs.importer.report import ImportReport
+from khaosobs.importer.slos import find_slo
 from khaosobs.importer.sources import Document
-from khaosobs.model import AlertSeverity
+from khaosobs.model import AlertSeverity, Service
 from khaosobs.naming import SLUG_RE, slugify
 
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+SERVICE_KEYS = tuple(field.alias or name for name, field in Service.model_fields.items())
 SEVERITIES: tuple[AlertSeverity, ...] = ("critical", "warning", "info")
 ALERT_FIELDS = ("summary", "description", "runbook_url")
 GROUP_KEYS = {"name", "rules", "interval"}
@@ -37,6 +39,16 @@ def _shared_label(rules: list[dict[str, Any]], name: str) -> str | None:
         (value,) = values
         return value
     return None
+
+
+def _common_labels(rules: list[dict[str, Any]]) -> dict[str, str]:
+    """Labels every alert of the group sets to the same value: the service's `labels`, in first-seen order."""
+    alerts = [_text_map(rule.get("labels")) for rule in rules if "alert" in rule]
+    if not alerts:
+        return {}
+    return {name: value for name, value in alerts[0].items()
+            if name not in ("severity", "service", "team", "slo", "alertname")
+            and all(labels.get(name) == value for labels in alerts[1:])}
 
 
 def is_logql(expr: str) -> bool:
@@ -74,6 +86,18 @@ def service_name(group_name: str, scope: str, taken: set[str]) -> str:
     return name
 
 
+def _complementary(existing: dict[str, Any], service: dict[str, Any]) -> bool:
+    """One holds only log alerts, the other none, and they agree on the rest."""
+    def logs_only(s: dict[str, Any]) -> bool:
+        return "log_alerts" in s and not s.keys() & {"alerts", "recording_rules"}
+
+    def no_logs(s: dict[str, Any]) -> bool:
+        return "log_alerts" not in s
+
+    same = all(existing.get(k) == service.get(k) for k in ("team", "rule_interval"))
+    return same and ((logs_only(existing) and no_logs(service)) or (no_logs(existing) and logs_only(service)))
+
+
 def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str, dict[str, Any]],
              report: ImportReport) -> dict[str, Any] | None:
     group_name = str(group.get("name", ""))
@@ -92,12 +116,24 @@ def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str,
         service["team"] = team
     else:
         team = None
+    common = _common_labels(rules)
+    if common:
+        service["labels"] = common
     if "interval" in group:
         service["rule_interval"] = str(group["interval"])
     alerts: list[dict[str, Any]] = []
     log_alerts: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
-    for rule in rules:
+    slos: list[dict[str, Any]] = []
+    index = 0
+    while index < len(rules):
+        found = find_slo(rules, index, name, team, common)
+        if found is not None:
+            slos.append(found[0])
+            index += found[1]
+            continue
+        rule = rules[index]
+        index += 1
         expr = str(rule.get("expr", ""))
         rule_where = f"{where}: {'alert' if 'alert' in rule else 'record'} {rule.get('alert') or rule.get('record')!r}"
         for key in sorted(set(rule) - RULE_KEYS):
@@ -111,19 +147,23 @@ def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str,
                 record["labels"] = labels
             records.append(record)
             continue
-        alert = _alert(rule, expr, name, team, rule_where, report)
+        alert = _alert(rule, expr, name, team, common, rule_where, report)
         if alert is not None:
             (log_alerts if is_logql(expr) else alerts).append(alert)
     if records:
         service["recording_rules"] = records
+    if slos:
+        service["slos"] = slos
     if alerts:
         service["alerts"] = alerts
     if log_alerts:
         service["log_alerts"] = log_alerts
     existing = services.get(name)
-    if existing is not None and not records and not alerts and "log_alerts" not in existing \
-            and existing.get("team") == service.get("team"):
-        existing["log_alerts"] = log_alerts  # the Loki ruler's group of a service already imported
+    if existing is not None and _complementary(existing, service):
+        # the same service's group in the other ruler (Prometheus and Loki): one service again
+        merged = {**existing, **service}
+        existing.clear()
+        existing.update({key: merged[key] for key in SERVICE_KEYS if key in merged})
         return None
     if existing is not None and name == service_label:
         report.omit(where, f"group not carried: its alerts' service label {name!r} is another group's too "
@@ -138,9 +178,9 @@ def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str,
     return service
 
 
-def _alert(rule: dict[str, Any], expr: str, service: str, team: str | None, where: str,
-           report: ImportReport) -> dict[str, Any] | None:
-    labels = _text_map(rule.get("labels"))
+def _alert(rule: dict[str, Any], expr: str, service: str, team: str | None, common: dict[str, str],
+           where: str, report: ImportReport) -> dict[str, Any] | None:
+    labels = {k: v for k, v in _text_map(rule.get("labels")).items() if k not in common}
     annotations = _text_map(rule.get("annotations"))
     severity = labels.pop("severity", None)
     if severity not in SEVERITIES:

@@ -13,6 +13,7 @@ from khaosobs.diagnostics import Diagnostic, Severity
 from khaosobs.importer.report import ImportReport
 from khaosobs.importer.specwriter import spec_text
 
+MAX_PASSES = 10  # each pass sets aside at least one refused item; a few are plenty in practice
 ITEM_KINDS = ("alerts", "recording_rules", "log_alerts")
 
 
@@ -25,6 +26,7 @@ def used_metrics(data: dict[str, Any]) -> list[str]:
     recorded: set[str] = set()
     for service in data.get("services", []):
         exprs += [alert["expr"] for alert in service.get("alerts", [])]
+        exprs += [slo["sli"][key] for slo in service.get("slos", []) for key in ("errors", "total")]
         for rule in service.get("recording_rules", []):
             exprs.append(rule["expr"])
             recorded.add(rule["record"])
@@ -40,11 +42,13 @@ def used_metrics(data: dict[str, Any]) -> list[str]:
 
 
 def _declare_metrics(data: dict[str, Any]) -> None:
+    """Set `external_metrics`, keeping the spec's key order (it comes before services)."""
     metrics = used_metrics(data)
+    rest = {key: data.pop(key) for key in list(data) if key in ("services", "dashboards", "alerting")}
+    data.pop("external_metrics", None)
     if metrics:
         data["external_metrics"] = metrics
-    else:
-        data.pop("external_metrics", None)
+    data.update(rest)
 
 
 def _errors(data: dict[str, Any]) -> list[Diagnostic]:
@@ -93,7 +97,7 @@ def _remove(data: dict[str, Any], item: tuple[str | int, ...]) -> None:
 
 def settle(data: dict[str, Any], report: ImportReport) -> list[Diagnostic]:
     """Set aside refused items until the spec validates; returns the errors nothing could fix."""
-    for _ in range(10):
+    for _ in range(MAX_PASSES):
         _declare_metrics(data)
         errors = _errors(data)
         if not errors:
