@@ -32,10 +32,15 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                             "use lowercase letters, digits and dashes, starting with a letter")
         yield from _unique(ctx, "metric",
                            ((m.name, (*base, "metrics", j, "name")) for j, m in enumerate(service.metrics)))
-        yield from _unique(ctx, "alert", (
-            *((a.name, (*base, "alerts", j, "name")) for j, a in enumerate(service.alerts)),
-            *((a.name, (*base, "log_alerts", j, "name")) for j, a in enumerate(service.log_alerts)),
-        ))
+        # One name at several severities is Prometheus's tiered-alert idiom (a warning, then a
+        # critical at a higher threshold): the name is unique per severity.
+        for severity in ("critical", "warning", "info"):
+            yield from _unique(ctx, "alert", (
+                *((a.name, (*base, "alerts", j, "name")) for j, a in enumerate(service.alerts)
+                  if a.severity == severity),
+                *((a.name, (*base, "log_alerts", j, "name")) for j, a in enumerate(service.log_alerts)
+                  if a.severity == severity),
+            ))
         yield from _unique(ctx, "SLO", ((s.name, (*base, "slos", j, "name")) for j, s in enumerate(service.slos)))
         for j, slo in enumerate(service.slos):
             if not SLUG_RE.fullmatch(slo.name):
