@@ -87,15 +87,14 @@ def service_name(group_name: str, scope: str, taken: set[str]) -> str:
 
 
 def _complementary(existing: dict[str, Any], service: dict[str, Any]) -> bool:
-    """One holds only log alerts, the other none, and they agree on the rest."""
+    """The same service's groups in Prometheus and in Loki: one holds only log alerts (and, as Loki
+    groups are rendered, no interval), the other none, and they agree on team and labels."""
     def logs_only(s: dict[str, Any]) -> bool:
-        return "log_alerts" in s and not s.keys() & {"alerts", "recording_rules"}
+        return "log_alerts" in s and not s.keys() & {"alerts", "recording_rules", "slos", "rule_interval"}
 
-    def no_logs(s: dict[str, Any]) -> bool:
-        return "log_alerts" not in s
-
-    same = all(existing.get(k) == service.get(k) for k in ("team", "rule_interval"))
-    return same and ((logs_only(existing) and no_logs(service)) or (no_logs(existing) and logs_only(service)))
+    same = all(existing.get(k) == service.get(k) for k in ("team", "labels"))
+    return same and ((logs_only(existing) and "log_alerts" not in service)
+                     or ("log_alerts" not in existing and logs_only(service)))
 
 
 def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str, dict[str, Any]],
