@@ -255,6 +255,30 @@ def import_command(
     _out(f"{output}: written\n")
 
 
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The project folder (created when missing)")] = Path("."),
+    project: Annotated[str | None, typer.Option("--project", help="Project slug (default: the folder's name)")] = None,
+) -> None:
+    """Start a project: a spec for one service, a pre-commit config, a CI workflow, .gitignore lines."""
+    from khaosobs.naming import SLUG_RE, slugify
+    from khaosobs.scaffold import existing, plan_scaffold, write_scaffold
+
+    name = project if project is not None else slugify(folder.resolve().name)
+    if not SLUG_RE.fullmatch(name):
+        _err(f"khaosobs: {name!r} is not a project slug ([a-z][a-z0-9-]*); give one with --project\n")
+        raise typer.Exit(EXIT_USAGE)
+    scaffold = plan_scaffold(folder, name)
+    taken = existing(folder, scaffold)
+    if taken:
+        _err(f"khaosobs: {', '.join(taken)} already exist in {folder}; init never overwrites, nothing was written\n")
+        raise typer.Exit(EXIT_USAGE)
+    write_scaffold(folder, scaffold)
+    for written in [*scaffold.files, *([".gitignore"] if scaffold.gitignore else [])]:
+        _out(f"{folder / written}\n")
+    _out(f"next: cd {folder} && khaosobs validate && khaosobs render\n")
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is a bug, reported briefly with exit 3."""
     import gc
