@@ -34,6 +34,8 @@ SpecArg = Annotated[
 ]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json or github")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors")]
+EnvOpt = Annotated[str | None, typer.Option("--env", "-e", help="Environment: the overlay specs/env/NAME.yaml "
+                                            "merged over the spec (render: `all` for every one)")]
 
 
 def _spec_paths(specs: list[Path] | None) -> list[Path]:
@@ -72,11 +74,12 @@ def _check_templates(templates: Path | None) -> None:
         raise typer.Exit(EXIT_USAGE)
 
 
-def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str) -> Validation:
+def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str,
+                env: str | None = None) -> Validation:
     """Validate and report findings on stderr; exit 1 with `refusal` when the spec is invalid."""
-    from khaosobs.pipeline import validate_paths
+    from khaosobs.environments import validate_spec
 
-    validation = validate_paths(_spec_paths(specs))
+    validation = validate_spec(_spec_paths(specs), env)
     if validation.diagnostics.items:
         _report(validation, fmt, stream="stderr")
     if validation.failed(strict=strict):
@@ -86,12 +89,12 @@ def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str) 
 
 
 @app.command()
-def validate(specs: SpecArg = None, fmt: FormatOpt = "text", strict: StrictOpt = False) -> None:
+def validate(specs: SpecArg = None, fmt: FormatOpt = "text", strict: StrictOpt = False, env: EnvOpt = None) -> None:
     """Check a spec: structure, references, PromQL, naming, secrets. Every problem at once."""
-    from khaosobs.pipeline import validate_paths
+    from khaosobs.environments import validate_spec
 
     _check_format(fmt)
-    validation = validate_paths(_spec_paths(specs))
+    validation = validate_spec(_spec_paths(specs), env)
     if validation.diagnostics.items or fmt == "json":
         _report(validation, fmt)
     if fmt == "text" and not validation.failed(strict=strict):
@@ -103,7 +106,8 @@ def validate(specs: SpecArg = None, fmt: FormatOpt = "text", strict: StrictOpt =
 @app.command()
 def render(
     specs: SpecArg = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder")] = Path("generated"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (with --env: its NAME subfolder)")]
+    = Path("generated"),
     target: Annotated[list[str] | None, typer.Option("--target", "-t", help="Render only these targets")] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a diff when stale")] = False,
     templates: Annotated[
@@ -111,11 +115,11 @@ def render(
     ] = None,
     strict: StrictOpt = False,
     fmt: FormatOpt = "text",
+    env: EnvOpt = None,
 ) -> None:
     """Validate, then write the generated files (atomically; stale files removed)."""
-    from khaosobs.render import render_outputs
+    from khaosobs.environments import ALL, environment_names
     from khaosobs.targets import target_names
-    from khaosobs.writer import apply, diff, plan
 
     _check_format(fmt)
     if target:
@@ -124,7 +128,28 @@ def render(
             _err(f"khaosobs: unknown target {', '.join(unknown)}; targets: {', '.join(target_names())}\n")
             raise typer.Exit(EXIT_USAGE)
     _check_templates(templates)
-    validation = _valid_spec(specs, fmt, strict, "nothing was written")
+    if env != ALL:
+        _render_one(specs, output / env if env else output, target, check, templates, strict, fmt, env)
+        return
+    names = environment_names(_spec_paths(specs))
+    if not names:
+        _err("khaosobs: --env all: the spec has no environments (specs/env/<name>.yaml)\n")
+        raise typer.Exit(EXIT_USAGE)
+    failed = False
+    for name in names:
+        try:
+            _render_one(specs, output / name, target, check, templates, strict, fmt, name)
+        except typer.Exit as exc:
+            failed = failed or exc.exit_code != EXIT_OK
+    raise typer.Exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+def _render_one(specs: list[Path] | None, output: Path, target: list[str] | None, check: bool,
+                templates: Path | None, strict: bool, fmt: str, env: str | None) -> None:
+    from khaosobs.render import render_outputs
+    from khaosobs.writer import apply, diff, plan
+
+    validation = _valid_spec(specs, fmt, strict, "nothing was written", env)
     assert validation.spec is not None and validation.loaded is not None
     files = render_outputs(validation.spec, validation.loaded.display_name(), targets=target, templates=templates)
     result = plan(output, files, target)
@@ -149,13 +174,14 @@ def test_command(
                                                    "the built-in ones by name")] = None,
     strict: StrictOpt = False,
     fmt: FormatOpt = "text",
+    env: EnvOpt = None,
 ) -> None:
     """Run the spec's alert tests with the real `promtool test rules`; exit 1 when one fails."""
     from khaosobs.promtool_tests import PromtoolMissing, format_report, run_alert_tests
 
     _check_format(fmt)
     _check_templates(templates)
-    validation = _valid_spec(specs, fmt, strict, "no tests were run")
+    validation = _valid_spec(specs, fmt, strict, "no tests were run", env)
     assert validation.spec is not None and validation.loaded is not None
     source = validation.loaded.display_name()
     try:
@@ -180,6 +206,7 @@ def schema() -> None:
 def routes(
     specs: SpecArg = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    env: EnvOpt = None,
 ) -> None:
     """Show where every alert goes: the receiver(s) Alertmanager's routing tree picks for its labels."""
     from khaosobs.routing import effective_alerting, route_alerts
@@ -187,7 +214,7 @@ def routes(
     if fmt not in ("table", "json"):
         _err(f"khaosobs: --format must be table or json, not {fmt!r}\n")
         raise typer.Exit(EXIT_USAGE)
-    validation = _valid_spec(specs, "text", False, "fix it to see the routes")
+    validation = _valid_spec(specs, "text", False, "fix it to see the routes", env)
     assert validation.spec is not None
     if effective_alerting(validation.spec) is None:
         _err("khaosobs: the spec has no `alerting` section (nor telemetry.metrics.alertmanager_webhook): "
