@@ -23,7 +23,7 @@ EXIT_BUG = 3
 app = typer.Typer(
     name="khaosobs",
     help="Validate an observability spec and render it into Prometheus, Alertmanager, Grafana, Loki and OTel configs.",
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )

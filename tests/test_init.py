@@ -48,3 +48,23 @@ def test_init_refuses_a_name_that_is_not_a_slug(tmp_path: Path) -> None:
     done = run_khaosobs("init", tmp_path, "--project", "Shop Team")
     assert done.returncode == 2 and "slug" in done.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_shell_completion_completes_commands_and_options() -> None:
+    """typer's completion, as `khaosobs --install-completion` installs it for bash."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_KHAOSOBS_COMPLETE": "complete_bash", "COMP_WORDS": words,
+               "COMP_CWORD": str(len(words.split()) - 1)}
+        done = subprocess.run([sys.executable, "-c", "from khaosobs.cli import app; app(prog_name='khaosobs')"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("khaosobs im") == ["import"]
+    assert complete("khaosobs render --en") == ["--env"]
