@@ -37,7 +37,7 @@ def _flat_panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
 def _is_loki(panel: dict[str, Any], target: dict[str, Any]) -> bool:
     for source in (target.get("datasource"), panel.get("datasource")):
         if isinstance(source, dict) and source.get("type"):
-            return source["type"] == "loki"
+            return bool(source["type"] == "loki")
         if isinstance(source, str) and source:
             return "loki" in source.lower()
     return panel.get("type") == "logs"
