@@ -10,14 +10,15 @@ from khaosobs.loader import Path_
 from khaosobs.naming import ALERT_NAME_RE, SLUG_RE
 
 
-def _unique(ctx: CheckContext, what: str, names: Iterable[tuple[str, Path_]]) -> Iterable[Diagnostic]:
+def _unique(ctx: CheckContext, what: str, names: Iterable[tuple[str, Path_]],
+            hint: str | None = None) -> Iterable[Diagnostic]:
     first: dict[str, Path_] = {}
     for name, path in names:
         if name in first:
             where = ctx.location(first[name])
             line = f" (first on line {where.line})" if where else ""
             yield ctx.error(f"duplicate-{what.replace(' ', '-')}", f'duplicate {what} "{name}"{line}', path,
-                            f"every {what} name must be unique")
+                            hint or f"every {what} name must be unique")
         else:
             first[name] = path
 
@@ -40,7 +41,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                   if a.severity == severity),
                 *((a.name, (*base, "log_alerts", j, "name")) for j, a in enumerate(service.log_alerts)
                   if a.severity == severity),
-            ))
+            ), "an alert name is unique per severity in a service (a warning and a critical may share it)")
         yield from _unique(ctx, "SLO", ((s.name, (*base, "slos", j, "name")) for j, s in enumerate(service.slos)))
         for j, slo in enumerate(service.slos):
             if not SLUG_RE.fullmatch(slo.name):
