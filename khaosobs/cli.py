@@ -275,8 +275,10 @@ def import_command(
     if report is not None:
         atomic_write(report, text)
     _err(text)
-    if result.remaining:
-        _err(reporter("text")(result.remaining, {}))
+    if result.remaining:  # reported where they are in the file written
+        from khaosobs.pipeline import validate_paths
+
+        _report(validate_paths([output]), "text", stream="stderr")
         _err(f"khaosobs: {output} was written but does not validate yet; fix the findings above\n")
         raise typer.Exit(EXIT_INVALID)
     _out(f"{output}: written\n")

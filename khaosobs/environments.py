@@ -14,7 +14,7 @@ import copy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from khaosobs.diagnostics import Diagnostic, Location, Severity
+from khaosobs.diagnostics import Diagnostic, Severity
 from khaosobs.loader import (
     SPEC_SUFFIXES,
     LoadedSpec,
@@ -65,11 +65,7 @@ def load_environment(paths: list[Path], name: str) -> LoadedSpec:
             + (", ".join(environment_names(paths)) or "none"),
             None, (), f"write {display_path(env_folder(paths))}/{name}.yaml")])
     base = load_paths(paths)
-    env = load_file(overlay)
-    if not isinstance(env.data, dict):
-        raise LoadError([Diagnostic("env-overlay", Severity.ERROR, "an environment overlay is a mapping of keys",
-                                    Location(display_path(overlay), 1, 1), ())])
-    return overlay_spec(base, env)
+    return overlay_spec(base, load_file(overlay))  # load_file refuses an overlay that is not a mapping
 
 
 def overlay_spec(base: LoadedSpec, env: LoadedSpec) -> LoadedSpec:

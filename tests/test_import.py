@@ -332,3 +332,37 @@ def test_imported_spec_snapshot(snapshot: object) -> None:
     """The spec and report for the Alertmanager Secret, as the user reads them."""
     result = import_files([SECRETS[0].relative_to(ROOT)])
     assert result.files(folder=False)[""] + result.report.text() == snapshot
+
+
+def test_a_secret_in_a_config_is_never_copied(tmp_path: Path) -> None:
+    token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghijklmnopqrstuvwxyzABCD"
+    config = tmp_path / "alertmanager.yml"
+    config.write_text("route: {receiver: discord}\nreceivers:\n  - name: discord\n    webhook_configs:\n"
+                      f"      - url: https://discord.com/api/webhooks/123456789012345678/{token}\n", encoding="utf-8")
+    done = run_khaosobs("import", "alertmanager.yml", "-o", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "spec.yaml").read_text(encoding="utf-8")
+    assert token not in written and token not in done.stdout + done.stderr
+    assert "secret-discord-webhook" in done.stderr  # reported: the receiver is kept without the webhook
+    assert run_khaosobs("validate", "spec.yaml", cwd=tmp_path).returncode == 0
+
+
+def test_unreadable_inputs_are_located(tmp_path: Path) -> None:
+    (tmp_path / "board.json").write_text('{\n  "title": "x",\n  "panels": [,]\n}\n', encoding="utf-8")
+    (tmp_path / "latin1.yml").write_bytes(b"groups: []\n# caf\xe9\n")
+    done = run_khaosobs("import", "board.json", "latin1.yml", "-o", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "board.json:3:14: error[import-unreadable]: not valid JSON" in done.stderr
+    assert "latin1.yml:1:1: error[import-unreadable]: latin1.yml is not UTF-8" in done.stderr
+    assert not (tmp_path / "spec.yaml").exists()
+
+
+def test_objects_that_are_not_configs_are_reported(tmp_path: Path) -> None:
+    stream = tmp_path / "k8s.yaml"
+    stream.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\n"
+                      "apiVersion: v1\nkind: Secret\nmetadata: {name: other}\nstringData: {token: x}\n", encoding="utf-8")
+    result = import_files([stream])
+    text = result.report.text()
+    assert "Service web: this kind of object is not imported" in text
+    assert "Secret other: holds no alertmanager.yaml" in text and "'token'" in text
+    assert "x" not in [o.what for o in result.report.omissions]

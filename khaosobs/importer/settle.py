@@ -14,6 +14,7 @@ from khaosobs.importer.report import ImportReport
 from khaosobs.importer.specwriter import spec_text
 
 MAX_PASSES = 10  # each pass sets aside at least one refused item; a few are plenty in practice
+RECEIVER_INTEGRATIONS = ("webhook", "discord")
 ITEM_KINDS = ("alerts", "recording_rules", "log_alerts")
 
 
@@ -71,6 +72,8 @@ def _item(path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
         return path[:4]
     if len(path) >= 2 and path[0] in ("dashboards", "external_metrics"):
         return path[:2]
+    if len(path) >= 4 and path[:2] == ("alerting", "receivers") and path[3] in RECEIVER_INTEGRATIONS:
+        return path[:4]  # the integration (a URL holding a secret, say): the receiver stays for routing
     return None
 
 
@@ -85,6 +88,8 @@ def _describe(data: dict[str, Any], item: tuple[str | int, ...]) -> tuple[str, s
         if len(item) == 4:
             return f"dashboard {dashboard['title']!r}", f"panel {dashboard['panels'][item[3]]['title']!r}"
         return f"dashboard {dashboard['title']!r}", "the dashboard"
+    if item[0] == "alerting":
+        return f"receiver {data['alerting']['receivers'][item[2]]['name']!r}", f"its {item[3]} integration"
     return "external_metrics", repr(data["external_metrics"][item[1]])
 
 
