@@ -360,7 +360,8 @@ def test_unreadable_inputs_are_located(tmp_path: Path) -> None:
 def test_objects_that_are_not_configs_are_reported(tmp_path: Path) -> None:
     stream = tmp_path / "k8s.yaml"
     stream.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\n"
-                      "apiVersion: v1\nkind: Secret\nmetadata: {name: other}\nstringData: {token: x}\n", encoding="utf-8")
+                      "apiVersion: v1\nkind: Secret\nmetadata: {name: other}\nstringData: {token: x}\n",
+                      encoding="utf-8")
     result = import_files([stream])
     text = result.report.text()
     assert "Service web: this kind of object is not imported" in text
