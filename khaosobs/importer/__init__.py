@@ -18,6 +18,7 @@ from khaosobs.importer.report import ImportReport
 from khaosobs.importer.rules import import_rules
 from khaosobs.importer.sources import ImportInputError, read_documents
 from khaosobs.importer.specwriter import spec_text
+from khaosobs.importer.telemetry import TelemetryImport
 
 __all__ = ["ImportInputError", "ImportResult", "import_files"]
 
@@ -54,8 +55,13 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     dashboards: list[dict[str, Any]] = []
     alerting: dict[str, Any] | None = None
     by_name: dict[str, dict[str, Any]] = {}
+    telemetry = TelemetryImport(report)
     for document in documents:
-        if document.kind == "rules":
+        if document.kind == "datasources":
+            telemetry.datasources(document.data, document.origin)
+        elif document.kind == "collector":
+            telemetry.collector(document.data, document.origin)
+        elif document.kind == "rules":
             services.extend(import_rules(document, by_name, report))
         elif document.kind == "dashboard":
             dashboards.append(import_dashboard(document.data, document.origin, project, report))
@@ -64,6 +70,8 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
         else:
             report.omit(document.origin, "a second Alertmanager config (a spec has one; the first is kept)")
     data: dict[str, Any] = {"version": 1, "project": project}
+    if telemetry_data := telemetry.telemetry():
+        data["telemetry"] = telemetry_data
     if services:
         data["services"] = services
     if dashboards:

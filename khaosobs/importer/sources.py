@@ -23,7 +23,7 @@ from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.importer.report import ImportReport
 from khaosobs.loader import display_path
 
-DocumentKind = Literal["rules", "alertmanager", "dashboard"]
+DocumentKind = Literal["rules", "alertmanager", "dashboard", "datasources", "collector"]
 ALERTMANAGER_KEYS = ("alertmanager.yaml", "alertmanager.yml")
 
 
@@ -83,10 +83,10 @@ def read_documents(paths: list[Path], report: ImportReport) -> list[Document]:
         except ImportInputError as exc:
             problems.extend(exc.diagnostics)
             continue
-        before = len(found)
+        before = (len(found), len(report.omissions), len(report.notes))
         for document in parsed:
             _classify(document, name, found, report, path.resolve().parent.name)
-        if len(found) == before:
+        if (len(found), len(report.omissions), len(report.notes)) == before:  # not even a skipped object
             report.omit(name, "nothing in it is a rule file, an Alertmanager config or a Grafana dashboard")
     if problems:
         raise ImportInputError(problems)
@@ -136,6 +136,12 @@ def _classify(obj: Any, origin: str, found: list[Document], report: ImportReport
         return
     if isinstance(obj.get("groups"), list):
         found.append(Document("rules", obj, origin, scope))
+    elif isinstance(obj.get("providers"), list):  # Grafana's dashboard provisioning: khaosobs writes its own
+        report.note(origin, "dashboard provider settings are khaosobs' own (the folder is named after the project)")
+    elif isinstance(obj.get("datasources"), list):  # Grafana's datasource provisioning
+        found.append(Document("datasources", obj, origin))
+    elif "exporters" in obj and isinstance(obj.get("service"), dict):  # before Alertmanager: both have receivers
+        found.append(Document("collector", obj, origin))
     elif "route" in obj or "receivers" in obj:
         found.append(Document("alertmanager", obj, origin))
     elif isinstance(obj.get("dashboard"), dict):  # Grafana's HTTP API form: {"dashboard": {...}, "meta": ...}
