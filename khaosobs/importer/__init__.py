@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.importer.alert_tests import attach_tests
 from khaosobs.importer.alertmanager import import_alertmanager
 from khaosobs.importer.grafana import import_dashboard
+from khaosobs.importer.instrumentation import read_metrics
+from khaosobs.importer.instrumentation import service_of as instrumentation_service
 from khaosobs.importer.report import ImportReport
-from khaosobs.importer.rules import import_rules
-from khaosobs.importer.sources import ImportInputError, read_documents
+from khaosobs.importer.rules import SERVICE_KEYS, import_rules
+from khaosobs.importer.sources import Document, ImportInputError, read_documents
 from khaosobs.importer.specwriter import spec_text
 from khaosobs.importer.telemetry import TelemetryImport
+from khaosobs.model import Metric
 
 __all__ = ["ImportInputError", "ImportResult", "import_files"]
 
@@ -47,6 +51,27 @@ class ImportResult:
         return files
 
 
+def _metrics(document: Document, services: list[dict[str, Any]], by_name: dict[str, dict[str, Any]],
+             report: ImportReport) -> None:
+    """A service's prometheus_client module: its metrics, on the service of the file's name."""
+    metrics = read_metrics(document.data["source"], document.origin, report)
+    if metrics is None:
+        report.omit(document.origin, "not Python that can be read")
+        return
+    if not metrics:
+        report.omit(document.origin, "defines no prometheus_client metric")
+        return
+    name = instrumentation_service(document.data["stem"])
+    service = by_name.get(name)
+    if service is None:
+        service = {"name": name}
+        services.append(service)
+        by_name[name] = service
+    merged = {**service, "metrics": [*service.get("metrics", []), *metrics]}
+    service.clear()
+    service.update({key: merged[key] for key in SERVICE_KEYS if key in merged})
+
+
 def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     """Read the inputs and build the spec; raises ImportInputError when an input cannot be read."""
     report = ImportReport()
@@ -56,15 +81,21 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     alerting: dict[str, Any] | None = None
     by_name: dict[str, dict[str, Any]] = {}
     telemetry = TelemetryImport(report)
-    for document in documents:
-        if document.kind == "datasources":
+    kinds = ("rules", "instrumentation", "alert_tests", "alertmanager", "datasources", "collector", "dashboard")
+    for document in sorted(documents, key=lambda d: kinds.index(d.kind)):  # stable: input order within a kind
+        if document.kind == "rules":
+            services.extend(import_rules(document, by_name, report))
+        elif document.kind == "instrumentation":
+            _metrics(document, services, by_name, report)
+        elif document.kind == "alert_tests":
+            attach_tests(document.data, document.origin, by_name, report)
+        elif document.kind == "datasources":
             telemetry.datasources(document.data, document.origin)
         elif document.kind == "collector":
             telemetry.collector(document.data, document.origin)
-        elif document.kind == "rules":
-            services.extend(import_rules(document, by_name, report))
         elif document.kind == "dashboard":
-            dashboards.append(import_dashboard(document.data, document.origin, project, report))
+            metrics = {m["name"]: Metric.model_validate(m) for s in services for m in s.get("metrics", [])}
+            dashboards.append(import_dashboard(document.data, document.origin, project, report, metrics))
         elif alerting is None:
             alerting = import_alertmanager(document.data, document.origin, report)
         else:

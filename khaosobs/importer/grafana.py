@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from khaosobs.importer.report import ImportReport
+from khaosobs.model import Metric
 from khaosobs.naming import dashboard_uid
 from khaosobs.targets._units import common_unit
 from khaosobs.targets.grafana import DEFAULT_SIZE
@@ -43,8 +44,9 @@ def _is_loki(panel: dict[str, Any], target: dict[str, Any]) -> bool:
     return panel.get("type") == "logs"
 
 
-def import_dashboard(dashboard: dict[str, Any], origin: str, project: str,
-                     report: ImportReport) -> dict[str, Any]:
+def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, report: ImportReport,
+                     metrics: dict[str, Metric] | None = None) -> dict[str, Any]:
+    """`metrics`: the spec's declared metrics, from which khaosobs derives a panel's unit."""
     title = str(dashboard.get("title") or "")
     where = f"{origin}: dashboard {title!r}"
     out: dict[str, Any] = {"title": title}
@@ -71,7 +73,7 @@ def import_dashboard(dashboard: dict[str, Any], origin: str, project: str,
         report.omit(where, f"{len(dashboard['links'])} dashboard links")
     panels = []
     for panel in _flat_panels(dashboard):
-        imported = _panel(panel, where, report)
+        imported = _panel(panel, where, report, metrics or {})
         if imported is not None:
             panels.append(imported)
     if panels:
@@ -81,7 +83,8 @@ def import_dashboard(dashboard: dict[str, Any], origin: str, project: str,
     return out
 
 
-def _panel(panel: dict[str, Any], where: str, report: ImportReport) -> dict[str, Any] | None:
+def _panel(panel: dict[str, Any], where: str, report: ImportReport,
+           metrics: dict[str, Metric]) -> dict[str, Any] | None:
     title = str(panel.get("title") or "")
     source_type = str(panel.get("type", "graph"))
     panel_where = f"{where}: panel {title!r}"
@@ -115,7 +118,7 @@ def _panel(panel: dict[str, Any], where: str, report: ImportReport) -> dict[str,
         out["targets"] = [{"expr": q["expr"], **({"legend": str(q["legendFormat"])} if "legendFormat" in q else {})}
                           for q in queries]
     unit = _unit(panel)
-    derived = None if loki else common_unit([q["expr"] for q in queries], {})
+    derived = None if loki else common_unit([q["expr"] for q in queries], metrics)
     if unit is not None and unit != derived:
         out["unit"] = unit
     grid = panel.get("gridPos") if isinstance(panel.get("gridPos"), dict) else {}

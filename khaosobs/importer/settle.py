@@ -42,9 +42,30 @@ def used_metrics(data: dict[str, Any]) -> list[str]:
     return sorted(names - recorded)
 
 
+def known_series(data: dict[str, Any]) -> set[str]:
+    """Series the spec itself defines (its metrics' series, recording rules) or Prometheus always has,
+    by the checks' own index; empty when the spec's structure does not hold yet."""
+    from khaosobs.checks._series import SeriesIndex
+    from khaosobs.checks.context import CheckContext
+    from khaosobs.loader import LoadError, load_bytes
+    from khaosobs.pipeline import validate_loaded
+
+    bare = {key: value for key, value in data.items() if key != "external_metrics"}
+    try:
+        loaded = load_bytes(spec_text(bare).encode("utf-8"), "imported spec")
+    except LoadError:
+        return set()
+    spec = validate_loaded(loaded, run_checks=False).spec
+    if spec is None:
+        return set()
+    index = SeriesIndex(CheckContext(spec, loaded))
+    return {name for name, series in index.series.items() if series.kind != "external"}
+
+
 def _declare_metrics(data: dict[str, Any]) -> None:
     """Set `external_metrics`, keeping the spec's key order (it comes before services)."""
-    metrics = used_metrics(data)
+    known = known_series(data)
+    metrics = [name for name in used_metrics(data) if name not in known]
     rest = {key: data.pop(key) for key in list(data) if key in ("services", "dashboards", "alerting")}
     data.pop("external_metrics", None)
     if metrics:

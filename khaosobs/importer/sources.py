@@ -23,7 +23,8 @@ from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.importer.report import ImportReport
 from khaosobs.loader import display_path
 
-DocumentKind = Literal["rules", "alertmanager", "dashboard", "datasources", "collector"]
+DocumentKind = Literal["rules", "alertmanager", "dashboard", "datasources", "collector", "instrumentation",
+                       "alert_tests"]
 ALERTMANAGER_KEYS = ("alertmanager.yaml", "alertmanager.yml")
 
 
@@ -68,8 +69,13 @@ def _parse_text(text: str, name: str, json_first: bool) -> list[Any]:
 def read_documents(paths: list[Path], report: ImportReport) -> list[Document]:
     found: list[Document] = []
     problems: list[Diagnostic] = []
-    for path in paths:
+    files = [f for path in paths
+             for f in (sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])]
+    for path in files:
         name = display_path(path)
+        if path.suffix == ".tmpl":
+            report.note(name, "an Alertmanager template: khaosobs writes its own (Discord); yours stays as it is")
+            continue
         try:
             text = path.read_bytes().decode("utf-8")
         except OSError as exc:
@@ -77,6 +83,9 @@ def read_documents(paths: list[Path], report: ImportReport) -> list[Document]:
             continue
         except UnicodeDecodeError as exc:
             problems.append(_error("import-unreadable", f"{name} is not UTF-8 (byte {exc.start})", name))
+            continue
+        if path.suffix == ".py":  # a prometheus_client module: parsed as Python, never run
+            found.append(Document("instrumentation", {"source": text, "stem": path.stem}, name))
             continue
         try:
             parsed = _parse_text(text, name, json_first=path.suffix == ".json")
@@ -136,6 +145,10 @@ def _classify(obj: Any, origin: str, found: list[Document], report: ImportReport
         return
     if isinstance(obj.get("groups"), list):
         found.append(Document("rules", obj, origin, scope))
+    elif isinstance(obj.get("tests"), list) and "rule_files" in obj:  # promtool's unit tests
+        found.append(Document("alert_tests", obj, origin))
+    elif obj.get("generated_by") == "khaosobs":
+        report.note(origin, "khaosobs' manifest of the files it wrote (render writes it again)")
     elif isinstance(obj.get("providers"), list):  # Grafana's dashboard provisioning: khaosobs writes its own
         report.note(origin, "dashboard provider settings are khaosobs' own (the folder is named after the project)")
     elif isinstance(obj.get("datasources"), list):  # Grafana's datasource provisioning
