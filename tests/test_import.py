@@ -412,3 +412,11 @@ def test_round_trip_through_the_cli(tmp_path: Path) -> None:
     assert ours == again
     for path in ours:
         assert (second / "generated" / path).read_bytes() == (first / "generated" / path).read_bytes(), path
+
+
+def test_an_alias_bomb_is_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join(f'*a{i - 1}' for _ in range(10))}]" for i in range(1, 120)]
+    (tmp_path / "bomb.yml").write_text("\n".join(lines) + "\ngroups: []\n", encoding="utf-8")
+    done = run_khaosobs("import", "bomb.yml", "-o", "spec.yaml", cwd=tmp_path)
+    assert done.returncode == 1 and "YAML aliases" in done.stderr and "Traceback" not in done.stderr

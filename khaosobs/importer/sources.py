@@ -21,11 +21,13 @@ import yaml
 
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.importer.report import ImportReport
+from khaosobs.limits import MAX_FILE_BYTES
 from khaosobs.loader import display_path
 
 DocumentKind = Literal["rules", "alertmanager", "dashboard", "datasources", "collector", "instrumentation",
                        "alert_tests"]
 ALERTMANAGER_KEYS = ("alertmanager.yaml", "alertmanager.yml")
+MAX_ALIASES = 1000
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ def _parse_text(text: str, name: str, json_first: bool) -> list[Any]:
             raise ImportInputError([_error("import-unreadable", f"not valid JSON: {exc.msg}", name,
                                            exc.lineno, exc.colno)]) from None
     try:
+        aliases = sum(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.BaseLoader))
+        if aliases > MAX_ALIASES:  # an alias bomb expands into more than any config holds
+            raise ImportInputError([_error("import-unreadable", f"{aliases} YAML aliases: more than the "
+                                           f"{MAX_ALIASES} an import reads", name)])
         return [doc for doc in yaml.load_all(text, Loader=yaml.BaseLoader) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -77,6 +83,9 @@ def read_documents(paths: list[Path], report: ImportReport) -> list[Document]:
             report.note(name, "an Alertmanager template: khaosobs writes its own (Discord); yours stays as it is")
             continue
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                problems.append(_error("import-unreadable", f"{name} is larger than {MAX_FILE_BYTES} bytes", name))
+                continue
             text = path.read_bytes().decode("utf-8")
         except OSError as exc:
             problems.append(_error("import-unreadable", f"cannot read {name}: {exc.strerror}", name))
