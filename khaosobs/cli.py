@@ -258,7 +258,7 @@ def import_command(
         _err(f"khaosobs: --project must be a slug ([a-z][a-z0-9-]*), not {project!r}\n")
         raise typer.Exit(EXIT_USAGE)
     folder = output.suffix not in (".yaml", ".yml")
-    if output.exists() and (not folder or any(output.iterdir())):
+    if output.exists() and (not folder or not output.is_dir() or any(output.iterdir())):
         _err(f"khaosobs: {output} exists; import writes a new spec and never overwrites one\n")
         raise typer.Exit(EXIT_USAGE)
     try:

@@ -1,8 +1,10 @@
 """`khaosobs import`: existing configs -> a spec that validates and renders back an equivalent stack.
 
-load inputs (sources) -> one service per rule group (rules), `alerting` (alertmanager), dashboards
-(grafana) -> metrics the expressions use become `external_metrics` -> validate the assembled spec
-with the ordinary pipeline, setting aside (and reporting) any item it refuses -> write it.
+read inputs (sources) -> one service per rule group (rules, slos), its metrics (instrumentation) and
+alert tests (alert_tests), `alerting` (alertmanager), `telemetry` (telemetry), dashboards (grafana)
+-> metrics the expressions use but the spec does not define become `external_metrics` -> validate
+the assembled spec with the ordinary pipeline, setting aside (and reporting) any item it refuses
+(settle) -> the CLI writes it.
 """
 
 from __future__ import annotations
@@ -72,6 +74,18 @@ def _metrics(document: Document, services: list[dict[str, Any]], by_name: dict[s
     service.update({key: merged[key] for key in SERVICE_KEYS if key in merged})
 
 
+def _declared(services: list[dict[str, Any]]) -> dict[str, Metric]:
+    """The metrics imported so far, as the model (a dashboard's derived units depend on them)."""
+    found: dict[str, Metric] = {}
+    for service in services:
+        for metric in service.get("metrics", []):
+            try:
+                found.setdefault(metric["name"], Metric.model_validate(metric))
+            except ValueError:  # validate reports it; the units are then derived without it
+                continue
+    return found
+
+
 def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     """Read the inputs and build the spec; raises ImportInputError when an input cannot be read."""
     report = ImportReport()
@@ -94,8 +108,8 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
         elif document.kind == "collector":
             telemetry.collector(document.data, document.origin)
         elif document.kind == "dashboard":
-            metrics = {m["name"]: Metric.model_validate(m) for s in services for m in s.get("metrics", [])}
-            dashboards.append(import_dashboard(document.data, document.origin, project, report, metrics))
+            dashboards.append(import_dashboard(document.data, document.origin, project, report,
+                                               _declared(services)))
         elif alerting is None:
             alerting = import_alertmanager(document.data, document.origin, report)
         else:
