@@ -91,16 +91,23 @@ def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str,
 @app.command()
 def validate(specs: SpecArg = None, fmt: FormatOpt = "text", strict: StrictOpt = False, env: EnvOpt = None) -> None:
     """Check a spec: structure, references, PromQL, naming, secrets. Every problem at once."""
-    from khaosobs.environments import validate_spec
+    from khaosobs.environments import ALL, environment_names, validate_spec
 
     _check_format(fmt)
-    validation = validate_spec(_spec_paths(specs), env)
-    if validation.diagnostics.items or fmt == "json":
-        _report(validation, fmt)
-    if fmt == "text" and not validation.failed(strict=strict):
-        assert validation.loaded is not None
-        _out(f"{validation.loaded.display_name()}: valid\n")
-    raise typer.Exit(EXIT_INVALID if validation.failed(strict=strict) else EXIT_OK)
+    names = environment_names(_spec_paths(specs)) if env == ALL else [env]
+    if not names:
+        _err("khaosobs: --env all: the spec has no environments (specs/env/<name>.yaml)\n")
+        raise typer.Exit(EXIT_USAGE)
+    failed = False
+    for name in names:
+        validation = validate_spec(_spec_paths(specs), name)
+        if validation.diagnostics.items or fmt == "json":
+            _report(validation, fmt)
+        if fmt == "text" and not validation.failed(strict=strict):
+            assert validation.loaded is not None
+            _out(f"{validation.loaded.display_name()}: valid\n")
+        failed = failed or validation.failed(strict=strict)
+    raise typer.Exit(EXIT_INVALID if failed else EXIT_OK)
 
 
 @app.command()

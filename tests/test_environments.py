@@ -94,3 +94,13 @@ def test_unknown_environment(snapshot: object) -> None:
     done = run_khaosobs("render", "specs", "--env", "qa", "--check", cwd=PROJECT)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == snapshot
+
+
+def test_validate_every_environment() -> None:
+    done = run_khaosobs("validate", "specs", "--env", "all", cwd=PROJECT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    valid = [line for line in done.stdout.splitlines() if line.endswith(": valid")]
+    assert valid == ["specs/shop.yaml + specs/env/production.yaml: valid",
+                     "specs/shop.yaml + specs/env/staging.yaml: valid"]
+    none = run_khaosobs("validate", "specs/strategickhaos.yaml", "--env", "all")
+    assert none.returncode == 2 and "no environments" in none.stderr

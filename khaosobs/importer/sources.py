@@ -28,6 +28,7 @@ DocumentKind = Literal["rules", "alertmanager", "dashboard", "datasources", "col
                        "alert_tests"]
 ALERTMANAGER_KEYS = ("alertmanager.yaml", "alertmanager.yml")
 MAX_ALIASES = 1000
+FOLDER_SUFFIXES = (".yaml", ".yml", ".json", ".rules", ".py", ".tmpl")  # what a folder given is read for
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,16 @@ def _parse_text(text: str, name: str, json_first: bool) -> list[Any]:
 def read_documents(paths: list[Path], report: ImportReport) -> list[Document]:
     found: list[Document] = []
     problems: list[Diagnostic] = []
-    files = [f for path in paths
-             for f in (sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])]
+    files: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            if file.suffix in FOLDER_SUFFIXES:
+                files.append(file)
+            else:
+                report.note(display_path(file), "in a folder given, but not a config file by its name: skipped")
     for path in files:
         name = display_path(path)
         if path.suffix == ".tmpl":
