@@ -420,3 +420,16 @@ def test_an_alias_bomb_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bomb.yml").write_text("\n".join(lines) + "\ngroups: []\n", encoding="utf-8")
     done = run_khaosobs("import", "bomb.yml", "-o", "spec.yaml", cwd=tmp_path)
     assert done.returncode == 1 and "YAML aliases" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_malformed_configs_are_reported_not_crashed_on(tmp_path: Path) -> None:
+    (tmp_path / "am.yml").write_text("route: {receiver: a, routes: [oops]}\nreceivers: [{name: a}]\n",
+                                     encoding="utf-8")
+    (tmp_path / "board.json").write_text('{"title": "t", "panels": [], "tags": 5}', encoding="utf-8")
+    (tmp_path / "rules.yml").write_text("groups: [{name: g, rules: {a: 1}}, 7]\n", encoding="utf-8")
+    done = run_khaosobs("import", "am.yml", "board.json", "rules.yml", "-o", "spec.yaml", cwd=tmp_path)
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "am.yml: route.routes[0]: a route that is not a mapping" in done.stderr
+    assert "board.json: not carried: its structure is not that of a valid dashboard config" in done.stderr
+    assert "group #2 is not a mapping" in done.stderr

@@ -86,6 +86,29 @@ def _declared(services: list[dict[str, Any]]) -> dict[str, Metric]:
     return found
 
 
+def _import_document(document: Document, project: str, report: ImportReport, services: list[dict[str, Any]],
+                     by_name: dict[str, dict[str, Any]], dashboards: list[dict[str, Any]],
+                     telemetry: TelemetryImport, alerting: dict[str, Any] | None) -> dict[str, Any] | None:
+    """One document into the spec being built; returns the `alerting` section (set by the first config)."""
+    if document.kind == "rules":
+        services.extend(import_rules(document, by_name, report))
+    elif document.kind == "instrumentation":
+        _metrics(document, services, by_name, report)
+    elif document.kind == "alert_tests":
+        attach_tests(document.data, document.origin, by_name, report)
+    elif document.kind == "datasources":
+        telemetry.datasources(document.data, document.origin)
+    elif document.kind == "collector":
+        telemetry.collector(document.data, document.origin)
+    elif document.kind == "dashboard":
+        dashboards.append(import_dashboard(document.data, document.origin, project, report, _declared(services)))
+    elif alerting is None:
+        alerting = import_alertmanager(document.data, document.origin, report)
+    else:
+        report.omit(document.origin, "a second Alertmanager config (a spec has one; the first is kept)")
+    return alerting
+
+
 def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     """Read the inputs and build the spec; raises ImportInputError when an input cannot be read."""
     report = ImportReport()
@@ -97,23 +120,12 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     telemetry = TelemetryImport(report)
     kinds = ("rules", "instrumentation", "alert_tests", "alertmanager", "datasources", "collector", "dashboard")
     for document in sorted(documents, key=lambda d: kinds.index(d.kind)):  # stable: input order within a kind
-        if document.kind == "rules":
-            services.extend(import_rules(document, by_name, report))
-        elif document.kind == "instrumentation":
-            _metrics(document, services, by_name, report)
-        elif document.kind == "alert_tests":
-            attach_tests(document.data, document.origin, by_name, report)
-        elif document.kind == "datasources":
-            telemetry.datasources(document.data, document.origin)
-        elif document.kind == "collector":
-            telemetry.collector(document.data, document.origin)
-        elif document.kind == "dashboard":
-            dashboards.append(import_dashboard(document.data, document.origin, project, report,
-                                               _declared(services)))
-        elif alerting is None:
-            alerting = import_alertmanager(document.data, document.origin, report)
-        else:
-            report.omit(document.origin, "a second Alertmanager config (a spec has one; the first is kept)")
+        try:
+            alerting = _import_document(document, project, report, services, by_name, dashboards, telemetry,
+                                        alerting)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:  # a value of a type the tool refuses too
+            report.omit(document.origin, f"not carried: its structure is not that of a valid {document.kind} "
+                        f"config ({type(exc).__name__})")
     data: dict[str, Any] = {"version": 1, "project": project}
     if telemetry_data := telemetry.telemetry():
         data["telemetry"] = telemetry_data

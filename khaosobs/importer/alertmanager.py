@@ -132,7 +132,12 @@ def _route(route: dict[str, Any], where: str, report: ImportReport) -> dict[str,
             if _bool(value):
                 out[key] = True
         elif key == "routes":
-            out[key] = [_route(child, f"{where}.routes[{i}]", report) for i, child in enumerate(value)]
+            out[key] = []
+            for i, child in enumerate(value):
+                if isinstance(child, dict):
+                    out[key].append(_route(child, f"{where}.routes[{i}]", report))
+                else:
+                    report.omit(f"{where}.routes[{i}]", "a route that is not a mapping (Alertmanager refuses it)")
         else:
             out[key] = str(value)
     for key in sorted(set(route) - set(ROUTE_KEYS)):
