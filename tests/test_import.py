@@ -433,3 +433,20 @@ def test_malformed_configs_are_reported_not_crashed_on(tmp_path: Path) -> None:
     assert "am.yml: route.routes[0]: a route that is not a mapping" in done.stderr
     assert "board.json: not carried: its structure is not that of a valid dashboard config" in done.stderr
     assert "group #2 is not a mapping" in done.stderr
+
+
+def test_round_trip_at_scale(tmp_path: Path) -> None:
+    """A synthetic spec of 30 services (metrics, alerts, recording rules, SLOs, log alerts, dashboards,
+    a routing tree per team) comes back from its rendered tree byte for byte."""
+    from tests.synthetic import synthetic_spec
+
+    loaded = load_bytes(synthetic_spec(30).encode("utf-8"), "synthetic.yaml")
+    validation = validate_loaded(loaded)
+    assert validation.spec is not None and not validation.diagnostics.errors
+    files = {f.path: f.content for f in render_outputs(validation.spec, "synthetic.yaml")}
+    inputs = write_tree({p: c for p, c in files.items() if not p.endswith(".tmpl")}, tmp_path)
+    result = import_files(inputs, validation.spec.project)
+    assert result.report.omissions == []
+    again = {f.path: f.content for f in render_outputs(validated(result), "synthetic.yaml")}
+    assert sorted(again) == sorted(files)
+    assert [p for p in files if again[p] != files[p]] == []
