@@ -17,11 +17,13 @@ import itertools
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, example, given, settings
 
 from khaosobs.importer import ImportResult, import_files
 from khaosobs.importer.specwriter import spec_text
@@ -32,6 +34,7 @@ from khaosobs.render import render_outputs
 from tests.conftest import ROOT, SHARED, run_khaosobs
 from tests.rules_helpers import promtool
 from tests.test_target_grafana import dashboard_problems
+from tests.test_text_survives import text_strategy
 
 INPUTS = ROOT / "tests" / "import"
 CORPUS = SHARED / "realworld" / "awesome-prometheus-alerts"
@@ -450,3 +453,20 @@ def test_round_trip_at_scale(tmp_path: Path) -> None:
     again = {f.path: f.content for f in render_outputs(validated(result), "synthetic.yaml")}
     assert sorted(again) == sorted(files)
     assert [p for p in files if again[p] != files[p]] == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=text_strategy)
+@example(text='a: "b" # c\n{{ $labels.x }} {{route}} {% if %} ${env:X} $$ é😀')
+def test_any_text_round_trips(text: str, tmp_path: Path) -> None:
+    """Free text in every field (quotes, newlines, `{{ $labels.x }}`, `${env:X}`, unicode) comes back
+    from the rendered files into a spec that renders the same bytes."""
+    from tests.test_text_survives import render_all
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example: hypothesis reuses tmp_path
+    files = render_all(text, folder)
+    inputs = write_tree({p: c for p, c in files.items() if not p.endswith(".tmpl")}, folder / "generated")
+    result = import_files(inputs, "prop")
+    assert result.report.omissions == [], result.report.text()
+    again = {f.path: f.content for f in render_outputs(validated(result), "spec.yaml")}
+    assert [p for p in files if again.get(p) != files[p]] == []

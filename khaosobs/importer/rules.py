@@ -88,13 +88,43 @@ def service_name(group_name: str, scope: str, taken: set[str]) -> str:
 
 def _complementary(existing: dict[str, Any], service: dict[str, Any]) -> bool:
     """The same service's groups in Prometheus and in Loki: one holds only log alerts (and, as Loki
-    groups are rendered, no interval), the other none, and they agree on team and labels."""
+    groups are rendered, no interval), the other none, and they agree on the team."""
     def logs_only(s: dict[str, Any]) -> bool:
         return "log_alerts" in s and not s.keys() & {"alerts", "recording_rules", "slos", "rule_interval"}
 
-    same = all(existing.get(k) == service.get(k) for k in ("team", "labels"))
-    return same and ((logs_only(existing) and "log_alerts" not in service)
-                     or ("log_alerts" not in existing and logs_only(service)))
+    if existing.get("team") != service.get("team"):
+        return False
+    return (logs_only(existing) and "log_alerts" not in service) or ("log_alerts" not in existing
+                                                                       and logs_only(service))
+
+
+def _merge_groups(existing: dict[str, Any], service: dict[str, Any]) -> bool:
+    """One service from its Prometheus and Loki groups. The service's labels are those both groups'
+    alerts share; the rest go back onto each alert, first, where they were. False (nothing merged)
+    when an SLO, read with the Prometheus group's labels, would lose one."""
+    first, second = existing.get("labels", {}), service.get("labels", {})
+    shared = {k: v for k, v in first.items() if second.get(k) == v}
+    for part in (existing, service):
+        if part.get("slos") and shared != part.get("labels", {}):
+            return False
+    for part in (existing, service):
+        moved = {k: v for k, v in part.get("labels", {}).items() if k not in shared}
+        if moved:
+            for kind in ("alerts", "log_alerts"):
+                for alert in part.get(kind, []):
+                    labels = {**moved, **alert.get("labels", {})}
+                    alert.pop("labels", None)
+                    # back in the alert's key order: labels come before annotations and tests
+                    rest = {k: alert.pop(k) for k in ("annotations", "tests") if k in alert}
+                    alert.update({"labels": labels, **rest})
+    merged = {**existing, **service}
+    if shared:
+        merged["labels"] = shared
+    else:
+        merged.pop("labels", None)
+    existing.clear()
+    existing.update({key: merged[key] for key in SERVICE_KEYS if key in merged})
+    return True
 
 
 def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str, dict[str, Any]],
@@ -158,12 +188,8 @@ def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str,
     if log_alerts:
         service["log_alerts"] = log_alerts
     existing = services.get(name)
-    if existing is not None and _complementary(existing, service):
-        # the same service's group in the other ruler (Prometheus and Loki): one service again
-        merged = {**existing, **service}
-        existing.clear()
-        existing.update({key: merged[key] for key in SERVICE_KEYS if key in merged})
-        return None
+    if existing is not None and _complementary(existing, service) and _merge_groups(existing, service):
+        return None  # the same service's group in the other ruler (Prometheus and Loki): one service again
     if existing is not None and name == service_label:
         report.omit(where, f"group not carried: its alerts' service label {name!r} is another group's too "
                     "(a service has one rule group)")
