@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 MetricType = Literal["counter", "gauge", "histogram", "summary"]
-AlertSeverity = Literal["critical", "warning", "info"]
+# "none": the Prometheus Operator's convention for alerts that notify no one by themselves
+# (kube-prometheus' Watchdog, InfoInhibitor), routed to a receiver without integrations
+AlertSeverity = Literal["critical", "warning", "info", "none"]
 PanelType = Literal["timeseries", "gauge", "stat", "piechart", "bargauge", "table", "logs"]
 
 

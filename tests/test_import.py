@@ -143,15 +143,11 @@ def test_realworld_corpus_imports_and_renders_equivalent(tmp_path: Path) -> None
 
 def test_prometheusrule_stream(tmp_path: Path) -> None:
     result = import_files([KUBE_PROMETHEUS])
-    origins = [o.origin for o in result.report.omissions]
-    # kube-prometheus' `severity: none` alerts are not expressible: reported by name, nothing else lost
-    assert all("severity label is \"none\"" in o.what for o in result.report.omissions), result.report.text()
-    assert [o.split(": ")[-1] for o in origins] == ["alert 'Watchdog'", "alert 'InfoInhibitor'"]
+    assert result.report.omissions == []  # Watchdog and InfoInhibitor included (`severity: none`)
     spec = validated(result)
     rules = rendered(spec, "prometheus")
     source = source_rules(list(yaml.load_all(KUBE_PROMETHEUS.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)))
-    omitted = frozenset({"Watchdog", "InfoInhibitor"})
-    assert assert_rules_equivalent(source, rendered_rules(rules), omitted) == len(source) - 2
+    assert assert_rules_equivalent(source, rendered_rules(rules)) == len(source) == 25
     checked = promtool("check", "rules", *write_tree(rules, tmp_path))
     assert checked.returncode == 0, checked.stdout + checked.stderr
 

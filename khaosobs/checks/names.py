@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import get_args
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import Path_
+from khaosobs.model import AlertSeverity
 from khaosobs.naming import ALERT_NAME_RE, SLUG_RE
 
 
@@ -35,7 +37,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                            ((m.name, (*base, "metrics", j, "name")) for j, m in enumerate(service.metrics)))
         # One name at several severities is Prometheus's tiered-alert idiom (a warning, then a
         # critical at a higher threshold): the name is unique per severity.
-        for severity in ("critical", "warning", "info"):
+        for severity in get_args(AlertSeverity):
             yield from _unique(ctx, "alert", (
                 *((a.name, (*base, "alerts", j, "name")) for j, a in enumerate(service.alerts)
                   if a.severity == severity),

@@ -11,7 +11,7 @@ LogQL) becomes a log alert.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args
 
 from khaosobs.importer.report import ImportReport
 from khaosobs.importer.slos import find_slo
@@ -21,7 +21,7 @@ from khaosobs.naming import SLUG_RE, slugify
 
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 SERVICE_KEYS = tuple(field.alias or name for name, field in Service.model_fields.items())
-SEVERITIES: tuple[AlertSeverity, ...] = ("critical", "warning", "info")
+SEVERITIES: tuple[AlertSeverity, ...] = get_args(AlertSeverity)
 ALERT_FIELDS = ("summary", "description", "runbook_url")
 GROUP_KEYS = {"name", "rules", "interval"}
 RULE_KEYS = {"alert", "record", "expr", "for", "labels", "annotations"}
