@@ -23,7 +23,7 @@ EXIT_BUG = 3
 app = typer.Typer(
     name="khaosobs",
     help="Validate an observability spec and render it into Prometheus, Alertmanager, Grafana, Loki and OTel configs.",
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -34,6 +34,8 @@ SpecArg = Annotated[
 ]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json or github")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors")]
+EnvOpt = Annotated[str | None, typer.Option("--env", "-e", help="Environment: the overlay specs/env/NAME.yaml "
+                                            "merged over the spec (render: `all` for every one)")]
 
 
 def _spec_paths(specs: list[Path] | None) -> list[Path]:
@@ -72,11 +74,12 @@ def _check_templates(templates: Path | None) -> None:
         raise typer.Exit(EXIT_USAGE)
 
 
-def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str) -> Validation:
+def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str,
+                env: str | None = None) -> Validation:
     """Validate and report findings on stderr; exit 1 with `refusal` when the spec is invalid."""
-    from khaosobs.pipeline import validate_paths
+    from khaosobs.environments import validate_spec
 
-    validation = validate_paths(_spec_paths(specs))
+    validation = validate_spec(_spec_paths(specs), env)
     if validation.diagnostics.items:
         _report(validation, fmt, stream="stderr")
     if validation.failed(strict=strict):
@@ -86,24 +89,32 @@ def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str) 
 
 
 @app.command()
-def validate(specs: SpecArg = None, fmt: FormatOpt = "text", strict: StrictOpt = False) -> None:
+def validate(specs: SpecArg = None, fmt: FormatOpt = "text", strict: StrictOpt = False, env: EnvOpt = None) -> None:
     """Check a spec: structure, references, PromQL, naming, secrets. Every problem at once."""
-    from khaosobs.pipeline import validate_paths
+    from khaosobs.environments import ALL, environment_names, validate_spec
 
     _check_format(fmt)
-    validation = validate_paths(_spec_paths(specs))
-    if validation.diagnostics.items or fmt == "json":
-        _report(validation, fmt)
-    if fmt == "text" and not validation.failed(strict=strict):
-        assert validation.loaded is not None
-        _out(f"{validation.loaded.display_name()}: valid\n")
-    raise typer.Exit(EXIT_INVALID if validation.failed(strict=strict) else EXIT_OK)
+    names = environment_names(_spec_paths(specs)) if env == ALL else [env]
+    if not names:
+        _err("khaosobs: --env all: the spec has no environments (specs/env/<name>.yaml)\n")
+        raise typer.Exit(EXIT_USAGE)
+    failed = False
+    for name in names:
+        validation = validate_spec(_spec_paths(specs), name)
+        if validation.diagnostics.items or fmt == "json":
+            _report(validation, fmt)
+        if fmt == "text" and not validation.failed(strict=strict):
+            assert validation.loaded is not None
+            _out(f"{validation.loaded.display_name()}: valid\n")
+        failed = failed or validation.failed(strict=strict)
+    raise typer.Exit(EXIT_INVALID if failed else EXIT_OK)
 
 
 @app.command()
 def render(
     specs: SpecArg = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder")] = Path("generated"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder (with --env: its NAME subfolder)")]
+    = Path("generated"),
     target: Annotated[list[str] | None, typer.Option("--target", "-t", help="Render only these targets")] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 with a diff when stale")] = False,
     templates: Annotated[
@@ -111,11 +122,11 @@ def render(
     ] = None,
     strict: StrictOpt = False,
     fmt: FormatOpt = "text",
+    env: EnvOpt = None,
 ) -> None:
     """Validate, then write the generated files (atomically; stale files removed)."""
-    from khaosobs.render import render_outputs
+    from khaosobs.environments import ALL, environment_names
     from khaosobs.targets import target_names
-    from khaosobs.writer import apply, diff, plan
 
     _check_format(fmt)
     if target:
@@ -124,7 +135,28 @@ def render(
             _err(f"khaosobs: unknown target {', '.join(unknown)}; targets: {', '.join(target_names())}\n")
             raise typer.Exit(EXIT_USAGE)
     _check_templates(templates)
-    validation = _valid_spec(specs, fmt, strict, "nothing was written")
+    if env != ALL:
+        _render_one(specs, output / env if env else output, target, check, templates, strict, fmt, env)
+        return
+    names = environment_names(_spec_paths(specs))
+    if not names:
+        _err("khaosobs: --env all: the spec has no environments (specs/env/<name>.yaml)\n")
+        raise typer.Exit(EXIT_USAGE)
+    failed = False
+    for name in names:
+        try:
+            _render_one(specs, output / name, target, check, templates, strict, fmt, name)
+        except typer.Exit as exc:
+            failed = failed or exc.exit_code != EXIT_OK
+    raise typer.Exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+def _render_one(specs: list[Path] | None, output: Path, target: list[str] | None, check: bool,
+                templates: Path | None, strict: bool, fmt: str, env: str | None) -> None:
+    from khaosobs.render import render_outputs
+    from khaosobs.writer import apply, diff, plan
+
+    validation = _valid_spec(specs, fmt, strict, "nothing was written", env)
     assert validation.spec is not None and validation.loaded is not None
     files = render_outputs(validation.spec, validation.loaded.display_name(), targets=target, templates=templates)
     result = plan(output, files, target)
@@ -149,13 +181,14 @@ def test_command(
                                                    "the built-in ones by name")] = None,
     strict: StrictOpt = False,
     fmt: FormatOpt = "text",
+    env: EnvOpt = None,
 ) -> None:
     """Run the spec's alert tests with the real `promtool test rules`; exit 1 when one fails."""
     from khaosobs.promtool_tests import PromtoolMissing, format_report, run_alert_tests
 
     _check_format(fmt)
     _check_templates(templates)
-    validation = _valid_spec(specs, fmt, strict, "no tests were run")
+    validation = _valid_spec(specs, fmt, strict, "no tests were run", env)
     assert validation.spec is not None and validation.loaded is not None
     source = validation.loaded.display_name()
     try:
@@ -203,6 +236,7 @@ def schema() -> None:
 def routes(
     specs: SpecArg = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    env: EnvOpt = None,
 ) -> None:
     """Show where every alert goes: the receiver(s) Alertmanager's routing tree picks for its labels."""
     from khaosobs.routing import effective_alerting, route_alerts
@@ -210,7 +244,7 @@ def routes(
     if fmt not in ("table", "json"):
         _err(f"khaosobs: --format must be table or json, not {fmt!r}\n")
         raise typer.Exit(EXIT_USAGE)
-    validation = _valid_spec(specs, "text", False, "fix it to see the routes")
+    validation = _valid_spec(specs, "text", False, "fix it to see the routes", env)
     assert validation.spec is not None
     if effective_alerting(validation.spec) is None:
         _err("khaosobs: the spec has no `alerting` section (nor telemetry.metrics.alertmanager_webhook): "
@@ -276,6 +310,71 @@ def coverage_command(
         Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
         _out(f"policy requires: {', '.join(wanted) if wanted else 'nothing (no policy block)'}\n")
     raise typer.Exit(EXIT_INVALID if any(row.unmet for row in rows) else EXIT_OK)
+@app.command("import")
+def import_command(
+    files: Annotated[list[Path], typer.Argument(help="Rule files, PrometheusRule objects, an Alertmanager config "
+                                                "or its Secret, Grafana dashboards or their ConfigMaps")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Spec file (*.yaml) or folder to write")],
+    project: Annotated[str, typer.Option("--project", help="The spec's project slug")] = "imported",
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the import report here")] = None,
+) -> None:
+    """Turn existing configs into a spec; print what could not be carried."""
+    from khaosobs.importer import ImportInputError, import_files
+    from khaosobs.naming import SLUG_RE
+    from khaosobs.reporters import reporter
+
+    if not SLUG_RE.fullmatch(project):
+        _err(f"khaosobs: --project must be a slug ([a-z][a-z0-9-]*), not {project!r}\n")
+        raise typer.Exit(EXIT_USAGE)
+    folder = output.suffix not in (".yaml", ".yml")
+    if output.exists() and (not folder or not output.is_dir() or any(output.iterdir())):
+        _err(f"khaosobs: {output} exists; import writes a new spec and never overwrites one\n")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        result = import_files(files, project)
+    except ImportInputError as exc:
+        _err(reporter("text")(exc.diagnostics, {}))
+        _err("khaosobs: an input could not be read; nothing was written\n")
+        raise typer.Exit(EXIT_INVALID) from None
+    from khaosobs.writer import atomic_write
+
+    for name, text in result.files(folder).items():
+        atomic_write(output / name if folder else output, text)
+    text = result.report.text()
+    if report is not None:
+        atomic_write(report, text)
+    _err(text)
+    if result.remaining:  # reported where they are in the file written
+        from khaosobs.pipeline import validate_paths
+
+        _report(validate_paths([output]), "text", stream="stderr")
+        _err(f"khaosobs: {output} was written but does not validate yet; fix the findings above\n")
+        raise typer.Exit(EXIT_INVALID)
+    _out(f"{output}: written\n")
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The project folder (created when missing)")] = Path("."),
+    project: Annotated[str | None, typer.Option("--project", help="Project slug (default: the folder's name)")] = None,
+) -> None:
+    """Start a project: a spec for one service, a pre-commit config, a CI workflow, .gitignore lines."""
+    from khaosobs.naming import SLUG_RE, slugify
+    from khaosobs.scaffold import existing, plan_scaffold, write_scaffold
+
+    name = project if project is not None else slugify(folder.resolve().name)
+    if not SLUG_RE.fullmatch(name):
+        _err(f"khaosobs: {name!r} is not a project slug ([a-z][a-z0-9-]*); give one with --project\n")
+        raise typer.Exit(EXIT_USAGE)
+    scaffold = plan_scaffold(folder, name)
+    taken = existing(folder, scaffold)
+    if taken:
+        _err(f"khaosobs: {', '.join(taken)} already exist in {folder}; init never overwrites, nothing was written\n")
+        raise typer.Exit(EXIT_USAGE)
+    write_scaffold(folder, scaffold)
+    for written in [*scaffold.files, *([".gitignore"] if scaffold.gitignore else [])]:
+        _out(f"{folder / written}\n")
+    _out(f"next: cd {folder} && khaosobs validate && khaosobs render\n")
 
 
 def main() -> None:

@@ -334,6 +334,12 @@ _DECLARED: tuple[Code, ...] = (
            'Write e.g. "2.42" or "2.53.1".'),
     _error("alertmanager-version", "`targets.alertmanager` is not a version, older than khaosobs supports, or too old "
            "for a feature the spec uses (Discord `webhook_url_file` needs 0.28).", 'Write e.g. "0.25" or "0.28".'),
+    # --- adoption (khaosobs/importer/, khaosobs/environments.py) -------------------------------
+    _error("import-unreadable", "An input of `khaosobs import` is not UTF-8, not valid YAML or JSON, too large, or "
+           "has too many YAML aliases.", "Give the file as Prometheus, Alertmanager, Grafana or Kubernetes wrote it.",
+           **_LOAD),
+    _error("env-unknown", "`--env NAME` names no overlay `specs/env/NAME.yaml`.",
+           "Use one of the environments the message lists, or create the overlay.", **_LOAD),
     # --- deployment (checks/scrape.py, checks/kubernetes.py, checks/targets.py) -----------------
     _error("scrape-port", "A scrape port is not 1-65535, is a port name without Kubernetes discovery, or is not a "
            "valid port name.", "Write a port number, or a container port name with `scrape.kubernetes`."),

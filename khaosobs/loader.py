@@ -168,9 +168,10 @@ def spec_files(paths: list[Path]) -> list[Path]:
     """Expand folders into their spec files, sorted so that merging is deterministic."""
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir():  # env/ holds environment overlays (khaosobs.environments), not base files
             found.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+                sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()
+                       and p.relative_to(path).parts[0] != "env")
             )
         else:
             found.append(path)

@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 MetricType = Literal["counter", "gauge", "histogram", "summary"]
-AlertSeverity = Literal["critical", "warning", "info"]
+# "none": the Prometheus Operator's convention for alerts that notify no one by themselves
+# (kube-prometheus' Watchdog, InfoInhibitor), routed to a receiver without integrations
+AlertSeverity = Literal["critical", "warning", "info", "none"]
 PanelType = Literal[
     "timeseries", "gauge", "stat", "piechart", "bargauge", "table", "logs",
     "heatmap", "state-timeline", "text", "alertlist",
@@ -418,7 +420,18 @@ class InhibitRule(Model):
     equal: list[str] = Field(default_factory=list)
 
 
+class AlertmanagerGlobal(Model):
+    """Alertmanager's `global` settings that hold no secret (secrets have no place in a spec)."""
+
+    resolve_timeout: str | None = None
+    smtp_from: str | None = None
+    smtp_smarthost: str | None = None
+    smtp_hello: str | None = None
+    smtp_require_tls: bool | None = None
+
+
 class Alerting(Model):
+    global_: AlertmanagerGlobal | None = Field(None, alias="global", description="Alertmanager's global settings")
     receivers: list[Receiver] = Field(default_factory=list)
     time_intervals: list[NamedTimeIntervals] = Field(default_factory=list)
     route: Route

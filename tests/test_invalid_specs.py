@@ -151,6 +151,16 @@ def _too_large(folder: Path) -> str:
     return "too-large.yaml"
 
 
+def _env_unknown(folder: Path) -> str:
+    (folder / "spec.yaml").write_text("version: 1\nproject: demo\n", encoding="utf-8")
+    return "spec.yaml"
+
+
+def _import_unreadable(folder: Path) -> str:
+    (folder / "rules.yaml").write_text("groups: [\n", encoding="utf-8")  # never closed
+    return "rules.yaml"
+
+
 FILE_CASES: dict[str, tuple[Callable[[Path], str], str]] = {
     "missing": (lambda folder: "no-such-spec.yaml", r"^error\[file-missing\]: no such file or folder: no-such-spec"),
     "empty-folder": (lambda folder: (folder / "empty").mkdir() or "empty",
@@ -160,7 +170,11 @@ FILE_CASES: dict[str, tuple[Callable[[Path], str], str]] = {
     "too-large": (_too_large, r"^too-large\.yaml:1:1: error\[file-too-large\]: spec file is 67108865 bytes"),
     "merge-conflict": (_merge_conflict,
                        r"^merge-conflict/b\.yaml:2:10: error\[merge-conflict\]: \"project\" is set differently"),
+    "env-unknown": (_env_unknown, r"error\[env-unknown\]: "),
+    "import-unreadable": (_import_unreadable, r"^rules\.yaml:2:1: error\[import-unreadable\]: not valid YAML"),
 }
+# cases that are not `validate SPEC`: the command line they run
+COMMANDS = {"env-unknown": ("validate", "--env", "staging"), "import-unreadable": ("import", "-o", "spec.yaml")}
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +182,8 @@ def file_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subproce
     found = {}
     for name, (make, _expected) in FILE_CASES.items():
         folder = tmp_path_factory.mktemp(name)
-        found[name] = run_in_process("validate", make(folder), cwd=folder)
+        command = COMMANDS.get(name, ("validate",))
+        found[name] = run_in_process(command[0], make(folder), *command[1:], cwd=folder)
     return found
 
 
@@ -177,7 +192,7 @@ def test_file_case(name: str, file_reports: dict[str, subprocess.CompletedProces
     _make, expected = FILE_CASES[name]
     result = file_reports[name]
     assert result.returncode == 1, result.stdout + result.stderr
-    assert re.search(expected, result.stdout, re.MULTILINE), result.stdout
+    assert re.search(expected, result.stdout + result.stderr, re.MULTILINE), result.stdout + result.stderr
 
 
 def test_every_registered_code_has_a_case(
@@ -188,7 +203,7 @@ def test_every_registered_code_has_a_case(
     """Every code of khaosobs/codes.py is emitted by some case above: none is dead or untested."""
     from khaosobs.codes import REGISTRY
 
-    outputs = [r.stdout for found in (reports, generated_reports, file_reports) for r in found.values()]
+    outputs = [r.stdout + r.stderr for found in (reports, generated_reports, file_reports) for r in found.values()]
     emitted = set(re.findall(r"(?:error|warning)\[([A-Za-z0-9-]+)\]", "".join(outputs)))
     assert not emitted - set(REGISTRY), "emitted but not registered"
     unexercised = sorted(set(REGISTRY) - emitted)

@@ -63,6 +63,9 @@ def durations(ctx: CheckContext) -> Iterator[tuple[str, Path_, str]]:
     yield metrics.scrape_interval, ("telemetry", "metrics", "scrape_interval"), "scrape_interval"
     yield metrics.evaluation_interval, ("telemetry", "metrics", "evaluation_interval"), "evaluation_interval"
     if ctx.spec.alerting is not None:
+        settings = ctx.spec.alerting.global_
+        if settings is not None and settings.resolve_timeout is not None:
+            yield settings.resolve_timeout, ("alerting", "global", "resolve_timeout"), "resolve_timeout"
         for route, path in ctx.routes():
             for key in ("group_wait", "group_interval", "repeat_interval"):
                 value = getattr(route, key)

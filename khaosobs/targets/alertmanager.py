@@ -204,7 +204,9 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     if alerting is None:  # nowhere to send alerts: no Alertmanager config
         return []
     templates = used_templates(alerting)
+    settings = alerting.global_.model_dump(exclude_none=True) if alerting.global_ is not None else {}
     context = {
+        "global_settings": settings,
         "route": _route(alerting.route),
         "receivers": [_receiver(r) for r in alerting.receivers],
         "time_intervals": [_time_intervals(named) for named in alerting.time_intervals],

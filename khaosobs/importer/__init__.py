@@ -1,0 +1,145 @@
+"""`khaosobs import`: existing configs -> a spec that validates and renders back an equivalent stack.
+
+read inputs (sources) -> one service per rule group (rules, slos), its metrics (instrumentation) and
+alert tests (alert_tests), `alerting` (alertmanager), `telemetry` (telemetry), dashboards (grafana)
+-> metrics the expressions use but the spec does not define become `external_metrics` -> validate
+the assembled spec with the ordinary pipeline, setting aside (and reporting) any item it refuses
+(settle) -> the CLI writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from khaosobs.diagnostics import Diagnostic
+from khaosobs.importer.alert_tests import attach_tests
+from khaosobs.importer.alertmanager import import_alertmanager
+from khaosobs.importer.grafana import import_dashboard
+from khaosobs.importer.instrumentation import read_metrics
+from khaosobs.importer.instrumentation import service_of as instrumentation_service
+from khaosobs.importer.report import ImportReport
+from khaosobs.importer.rules import SERVICE_KEYS, import_rules
+from khaosobs.importer.sources import Document, ImportInputError, read_documents
+from khaosobs.importer.specwriter import spec_text
+from khaosobs.importer.telemetry import TelemetryImport
+from khaosobs.model import Metric
+
+__all__ = ["ImportInputError", "ImportResult", "import_files"]
+
+HEADER = "# Imported by `khaosobs import`; what could not be carried is in the import report.\n"
+SPEC_KEYS = ("version", "project", "telemetry", "targets", "external_metrics", "services", "dashboards", "alerting")
+
+
+@dataclass
+class ImportResult:
+    data: dict[str, Any]
+    report: ImportReport
+    remaining: list[Diagnostic] = field(default_factory=list)  # errors no item could be set aside for
+
+    def files(self, folder: bool) -> dict[str, str]:
+        """One spec file, or (folder) one file per service plus alerting and dashboards files."""
+        if not folder:
+            return {"": spec_text(self.data, HEADER)}
+        base = {k: v for k, v in self.data.items() if k not in ("services", "dashboards", "alerting")}
+        files = {"khaosobs.yaml": spec_text(base, HEADER)}
+        for service in self.data.get("services", []):
+            files[f"services/{service['name']}.yaml"] = spec_text({"services": [service]}, HEADER)
+        if "alerting" in self.data:
+            files["alerting.yaml"] = spec_text({"alerting": self.data["alerting"]}, HEADER)
+        if self.data.get("dashboards"):
+            files["dashboards.yaml"] = spec_text({"dashboards": self.data["dashboards"]}, HEADER)
+        return files
+
+
+def _metrics(document: Document, services: list[dict[str, Any]], by_name: dict[str, dict[str, Any]],
+             report: ImportReport) -> None:
+    """A service's prometheus_client module: its metrics, on the service of the file's name."""
+    metrics = read_metrics(document.data["source"], document.origin, report)
+    if metrics is None:
+        report.omit(document.origin, "not Python that can be read")
+        return
+    if not metrics:
+        report.omit(document.origin, "defines no prometheus_client metric")
+        return
+    name = instrumentation_service(document.data["stem"])
+    service = by_name.get(name)
+    if service is None:
+        service = {"name": name}
+        services.append(service)
+        by_name[name] = service
+    merged = {**service, "metrics": [*service.get("metrics", []), *metrics]}
+    service.clear()
+    service.update({key: merged[key] for key in SERVICE_KEYS if key in merged})
+
+
+def _declared(services: list[dict[str, Any]]) -> dict[str, Metric]:
+    """The metrics imported so far, as the model (a dashboard's derived units depend on them)."""
+    found: dict[str, Metric] = {}
+    for service in services:
+        for metric in service.get("metrics", []):
+            try:
+                found.setdefault(metric["name"], Metric.model_validate(metric))
+            except ValueError:  # validate reports it; the units are then derived without it
+                continue
+    return found
+
+
+def _import_document(document: Document, project: str, report: ImportReport, services: list[dict[str, Any]],
+                     by_name: dict[str, dict[str, Any]], dashboards: list[dict[str, Any]],
+                     telemetry: TelemetryImport, alerting: dict[str, Any] | None) -> dict[str, Any] | None:
+    """One document into the spec being built; returns the `alerting` section (set by the first config)."""
+    if document.kind == "rules":
+        services.extend(import_rules(document, by_name, report))
+    elif document.kind == "instrumentation":
+        _metrics(document, services, by_name, report)
+    elif document.kind == "alert_tests":
+        attach_tests(document.data, document.origin, by_name, report)
+    elif document.kind == "datasources":
+        telemetry.datasources(document.data, document.origin)
+    elif document.kind == "collector":
+        telemetry.collector(document.data, document.origin)
+    elif document.kind == "dashboard":
+        dashboards.append(import_dashboard(document.data, document.origin, project, report, _declared(services)))
+    elif alerting is None:
+        alerting = import_alertmanager(document.data, document.origin, report)
+    else:
+        report.omit(document.origin, "a second Alertmanager config (a spec has one; the first is kept)")
+    return alerting
+
+
+def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
+    """Read the inputs and build the spec; raises ImportInputError when an input cannot be read."""
+    report = ImportReport()
+    documents = read_documents(paths, report)
+    services: list[dict[str, Any]] = []
+    dashboards: list[dict[str, Any]] = []
+    alerting: dict[str, Any] | None = None
+    by_name: dict[str, dict[str, Any]] = {}
+    telemetry = TelemetryImport(report)
+    kinds = ("rules", "instrumentation", "alert_tests", "alertmanager", "datasources", "collector", "dashboard")
+    for document in sorted(documents, key=lambda d: kinds.index(d.kind)):  # stable: input order within a kind
+        try:
+            alerting = _import_document(document, project, report, services, by_name, dashboards, telemetry,
+                                        alerting)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:  # a value of a type the tool refuses too
+            report.omit(document.origin, f"not carried: its structure is not that of a valid {document.kind} "
+                        f"config ({type(exc).__name__})")
+    data: dict[str, Any] = {"version": 1, "project": project}
+    if telemetry_data := telemetry.telemetry():
+        data["telemetry"] = telemetry_data
+    if services:
+        data["services"] = services
+    if dashboards:
+        data["dashboards"] = dashboards
+    if alerting is not None:
+        if any("discord" in receiver for receiver in alerting["receivers"]):
+            # webhook_url_file, the only way a Discord URL is carried, needs Alertmanager 0.28
+            data["targets"] = {"alertmanager": "0.28"}
+        data["alerting"] = alerting
+    from khaosobs.importer.settle import settle
+
+    data = {key: data[key] for key in SPEC_KEYS if key in data}
+    remaining = settle(data, report)
+    return ImportResult(data, report, remaining)

@@ -1,0 +1,144 @@
+"""A Grafana dashboard (classic JSON) -> a spec dashboard: title, uid, tags, panels and their queries.
+
+Rows are flattened (a collapsed row's panels included); `graph` becomes `timeseries` and
+`singlestat` `stat`, the types Grafana itself migrates them to. What khaosobs derives itself
+(layout positions, options, colours, thresholds) is not carried, and the report says so once
+per dashboard; a panel type or variable the spec cannot express is listed by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from khaosobs.importer.report import ImportReport
+from khaosobs.model import Metric
+from khaosobs.naming import dashboard_uid
+from khaosobs.targets._units import common_unit
+from khaosobs.targets.grafana import DEFAULT_SIZE
+
+PANEL_TYPES = {"timeseries": "timeseries", "graph": "timeseries", "stat": "stat", "singlestat": "stat",
+               "gauge": "gauge", "bargauge": "bargauge", "piechart": "piechart", "table": "table",
+               "table-old": "table", "logs": "logs"}
+DEFAULT_REFRESH = "1m"
+
+
+def _flat_panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    panels: list[dict[str, Any]] = []
+    for panel in dashboard.get("panels") or []:
+        if not isinstance(panel, dict):
+            continue
+        panels.append(panel)
+        panels.extend(p for p in panel.get("panels") or [] if isinstance(p, dict))  # a collapsed row's
+    for row in dashboard.get("rows") or []:  # schema before 16
+        if isinstance(row, dict):
+            panels.extend(p for p in row.get("panels") or [] if isinstance(p, dict))
+    return panels
+
+
+def _is_loki(panel: dict[str, Any], target: dict[str, Any]) -> bool:
+    for source in (target.get("datasource"), panel.get("datasource")):
+        if isinstance(source, dict) and source.get("type"):
+            return bool(source["type"] == "loki")
+        if isinstance(source, str) and source:
+            return "loki" in source.lower()
+    return panel.get("type") == "logs"
+
+
+def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, report: ImportReport,
+                     metrics: dict[str, Metric] | None = None) -> dict[str, Any]:
+    """`metrics`: the spec's declared metrics, from which khaosobs derives a panel's unit."""
+    title = str(dashboard.get("title") or "")
+    where = f"{origin}: dashboard {title!r}"
+    out: dict[str, Any] = {"title": title}
+    uid = dashboard.get("uid")
+    if uid and str(uid) != dashboard_uid(title, project):
+        out["uid"] = str(uid)
+    if dashboard.get("description"):
+        out["description"] = str(dashboard["description"])
+    if dashboard.get("tags"):
+        out["tags"] = [str(tag) for tag in dashboard["tags"]]
+    refresh = dashboard.get("refresh")
+    if isinstance(refresh, str) and refresh and refresh != DEFAULT_REFRESH:
+        out["refresh"] = refresh
+    variables = (dashboard.get("templating") or {}).get("list") or []
+    for variable in variables:
+        if isinstance(variable, dict):
+            report.omit(where, f"variable ${variable.get('name')} ({variable.get('type', 'query')}): the spec's "
+                        "dashboards have no variables; queries keep `$` references as written")
+    annotations = [a for a in (dashboard.get("annotations") or {}).get("list") or []
+                   if isinstance(a, dict) and not a.get("builtIn")]
+    if annotations:
+        report.omit(where, f"{len(annotations)} annotation queries")
+    if dashboard.get("links"):
+        report.omit(where, f"{len(dashboard['links'])} dashboard links")
+    panels = []
+    for panel in _flat_panels(dashboard):
+        imported = _panel(panel, where, report, metrics or {})
+        if imported is not None:
+            panels.append(imported)
+    if panels:
+        out["panels"] = panels
+        report.note(where, "layout, panel options, thresholds, colours and overrides are khaosobs' own "
+                    "(sizes are carried, positions follow khaosobs' grid layout)")
+    return out
+
+
+def _panel(panel: dict[str, Any], where: str, report: ImportReport,
+           metrics: dict[str, Metric]) -> dict[str, Any] | None:
+    title = str(panel.get("title") or "")
+    source_type = str(panel.get("type", "graph"))
+    panel_where = f"{where}: panel {title!r}"
+    if source_type == "row":
+        return None  # rows are layout; their panels are carried one by one
+    panel_type = PANEL_TYPES.get(source_type)
+    if panel_type is None:
+        report.omit(panel_where, f"panel type {source_type!r} (the spec's types: "
+                    f"{', '.join(sorted(set(PANEL_TYPES.values())))})")
+        return None
+    targets = [t for t in panel.get("targets") or [] if isinstance(t, dict)]
+    queries = [t for t in targets if isinstance(t.get("expr"), str) and t["expr"].strip()]
+    if len(queries) < len(targets):
+        report.omit(panel_where, f"{len(targets) - len(queries)} target(s) without an `expr` query")
+    if not queries:
+        report.omit(panel_where, "panel without a PromQL or LogQL query")
+        return None
+    out: dict[str, Any] = {"title": title, "type": panel_type}
+    if panel.get("description"):
+        out["description"] = str(panel["description"])
+    loki = [q for q in queries if _is_loki(panel, q)]
+    if loki:
+        if len(queries) > 1:
+            report.omit(panel_where, f"{len(queries) - 1} more queries (a logs panel has one LogQL query)")
+        out["logql"] = loki[0]["expr"]
+    elif len(queries) == 1:
+        out["expr"] = queries[0]["expr"]
+        if "legendFormat" in queries[0]:
+            out["legend"] = str(queries[0]["legendFormat"])
+    else:
+        out["targets"] = [{"expr": q["expr"], **({"legend": str(q["legendFormat"])} if "legendFormat" in q else {})}
+                          for q in queries]
+    unit = _unit(panel)
+    derived = None if loki else common_unit([q["expr"] for q in queries], metrics)
+    if unit is not None and unit != derived:
+        out["unit"] = unit
+    grid = panel.get("gridPos") if isinstance(panel.get("gridPos"), dict) else {}
+    assert isinstance(grid, dict)
+    width, height = DEFAULT_SIZE[panel_type]
+    if isinstance(grid.get("w"), int) and grid["w"] != width:
+        out["width"] = grid["w"]
+    if isinstance(grid.get("h"), int) and grid["h"] != height:
+        out["height"] = grid["h"]
+    return out
+
+
+def _unit(panel: dict[str, Any]) -> str | None:
+    defaults = (panel.get("fieldConfig") or {}).get("defaults") or {}
+    if isinstance(defaults.get("unit"), str) and defaults["unit"]:
+        return str(defaults["unit"])
+    for axis in panel.get("yaxes") or []:  # the old graph panel
+        if isinstance(axis, dict) and isinstance(axis.get("format"), str) and axis["format"] != "short":
+            return str(axis["format"])
+        break
+    if isinstance(panel.get("format"), str) and panel["format"] not in ("", "none"):  # singlestat
+        return str(panel["format"])
+    return None
