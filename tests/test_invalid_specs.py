@@ -22,14 +22,20 @@ from tests.conftest import ROOT, run_khaosobs
 
 INVALID = ROOT / "tests" / "invalid"
 CASES = sorted(INVALID.glob("*.yaml"))
-EXPECT_RE = re.compile(r"# expect: line (\d+) ([a-z0-9-]+)\n")
+EXPECT_RE = re.compile(r"# expect: line (\d+) (?:(warning) )?([a-z0-9-]+)\n")
 SEED_AS_WRITTEN = ROOT / "tests" / "specs" / "seed-as-written.yaml"
 
 
 def expectation(text: str) -> tuple[int, str]:
     match = EXPECT_RE.match(text)
-    assert match, "a case file starts with `# expect: line N code`"
-    return int(match.group(1)), match.group(2)
+    assert match, "a case file starts with `# expect: line N code` (or `line N warning code`)"
+    return int(match.group(1)), match.group(3)
+
+
+def expects_warning(case: Path) -> bool:
+    """A warning case (`# expect: line N warning code`) is refused under --strict."""
+    match = EXPECT_RE.match(case.read_text(encoding="utf-8"))
+    return bool(match and match.group(2))
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +43,22 @@ def reports() -> dict[str, subprocess.CompletedProcess[str]]:
     """Every committed case through the real CLI, run in parallel (one process each)."""
 
     def run(case: Path) -> subprocess.CompletedProcess[str]:
-        return run_khaosobs("validate", case.relative_to(ROOT))
+        strict = ("--strict",) if expects_warning(case) else ()
+        return run_khaosobs("validate", *strict, case.relative_to(ROOT))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip((c.name for c in CASES), pool.map(run, CASES), strict=True))
 
 
-def assert_refused(result: subprocess.CompletedProcess[str], shown: str, line: int, code: str) -> None:
+def assert_refused(result: subprocess.CompletedProcess[str], shown: str, line: int, code: str,
+                   severity: str = "error") -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "Traceback" not in output and "internal error" not in output, output
     found = re.search(
-        rf"^{re.escape(shown)}:{line}:\d+: error\[{re.escape(code)}\]", result.stdout, re.MULTILINE
+        rf"^{re.escape(shown)}:{line}:\d+: {severity}\[{re.escape(code)}\]", result.stdout, re.MULTILINE
     )
-    assert found, f"expected error[{code}] on line {line} of {shown}:\n{output}"
+    assert found, f"expected {severity}[{code}] on line {line} of {shown}:\n{output}"
 
 
 def test_corpus_is_large_enough() -> None:
@@ -65,7 +73,8 @@ def test_invalid_case(
 ) -> None:
     line, code = expectation(case.read_text(encoding="utf-8"))
     result = reports[case.name]
-    assert_refused(result, case.relative_to(ROOT).as_posix(), line, code)
+    severity = "warning" if expects_warning(case) else "error"
+    assert_refused(result, case.relative_to(ROOT).as_posix(), line, code, severity)
     assert result.stdout == snapshot
 
 
