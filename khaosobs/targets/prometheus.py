@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from khaosobs.alerts import alert_labels, slo_alert_labels, slo_tiers
+from khaosobs.domain.gotemplate import go_template_literal
 from khaosobs.model import SLO, Service, SLOTier, Spec
 from khaosobs.naming import prometheus_rules_path, slo_alert_name, slo_ratio_record
 from khaosobs.output import OutputFile
@@ -93,7 +94,8 @@ def slo_alert(service: Service, slo: SLO, tier_name: str, tier: SLOTier, labels:
     speed = "fast" if tier_name == "page" else "steadily"
     summary = f"{service.name}: SLO {slo.name} is burning its error budget {speed}"
     description = (
-        f"{slo.description.rstrip('.')}. " if slo.description else ""
+        # the spec's text is data: escaped so that Prometheus renders it, never evaluates it
+        go_template_literal(f"{slo.description.rstrip('.')}. ") if slo.description else ""
     ) + (
         f"Objective {objective}% over {slo.window} (error budget {budget}). "
         f"The error ratio is {conditions}. "
