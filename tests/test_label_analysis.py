@@ -241,3 +241,27 @@ alerting:
 """, encoding="utf-8")
     result = run_khaosobs("validate", "--strict", spec.name, cwd=tmp_path)
     assert result.returncode == 0, result.stdout
+
+
+def test_one_alert_name_with_several_severities_and_multi_operation_records_are_valid(tmp_path: Path) -> None:
+    """The node and Kubernetes mixins' shapes: identity is the alert name plus its labels."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("""version: 1
+project: demo
+external_metrics: [node_cpu_seconds_total, node_filefd_allocated, node_filefd_maximum]
+services:
+  - name: node
+    recording_rules:
+      - {record: 'instance:node_cpu:rate:sum', expr: 'sum without (cpu, mode) (rate(node_cpu_seconds_total[5m]))'}
+    alerts:
+      - name: NodeFileDescriptorLimit
+        expr: node_filefd_allocated * 100 / node_filefd_maximum > 70
+        severity: warning
+        summary: "File descriptors at {{ $labels.instance }} are at {{ printf \\"%.2f\\" $value }}%"
+      - name: NodeFileDescriptorLimit
+        expr: node_filefd_allocated * 100 / node_filefd_maximum > 90
+        severity: critical
+        summary: "File descriptors at {{ $labels.instance }} are at {{ printf \\"%.2f\\" $value }}%"
+""", encoding="utf-8")
+    result = run_khaosobs("validate", "--strict", spec.name, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
