@@ -42,8 +42,8 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         yield from _unique(ctx, "alert", (
             *((a.name, (*base, "alerts", j, "name")) for j, a in enumerate(service.alerts)),
             *((a.name, (*base, "log_alerts", j, "name")) for j, a in enumerate(service.log_alerts)),
-        ), [(a.name, tuple(sorted(alert_labels(service, a).items())))
-            for a in (*service.alerts, *service.log_alerts)],
+        ), [*((a.name, tuple(sorted(alert_labels(service, a).items()))) for a in service.alerts),
+            *((a.name, tuple(sorted(alert_labels(service, a).items()))) for a in service.log_alerts)],
             "an alert is its name and its labels: give the second one a different name or other labels "
             "(e.g. its own severity)")
         yield from _unique(ctx, "SLO", ((s.name, (*base, "slos", j, "name")) for j, s in enumerate(service.slos)))
