@@ -41,7 +41,7 @@ _TEMPLATE_FIELDS = ("summary", "description", "runbook_url")
 
 
 @lru_cache(maxsize=4096)
-def _parsed(text: str) -> Any:
+def parsed_tree(text: str) -> Any:
     try:
         return parse_promql(text)
     except PromQLError:
@@ -95,13 +95,13 @@ class LabelIndex:
 
     def expression(self, text: str) -> LabelSet:
         """What the expression's result can carry (UNKNOWN when it does not parse)."""
-        tree = _parsed(text)
+        tree = parsed_tree(text)
         if tree is None:
             return UNKNOWN
         return analyse_labels(tree, self.resolve).result
 
     def misuses(self, text: str) -> list[LabelMisuse]:
-        tree = _parsed(text)
+        tree = parsed_tree(text)
         if tree is None:
             return []
         return analyse_labels(tree, self.resolve).misuses
