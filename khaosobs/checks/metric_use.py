@@ -11,7 +11,7 @@ from typing import Any
 import promql_parser
 
 from khaosobs.checks._promql import name_offsets
-from khaosobs.checks._series import SeriesIndex, series_index
+from khaosobs.checks._series import series_index
 from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.checks.label_analysis import parsed_tree
