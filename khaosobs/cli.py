@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
     from khaosobs.pipeline import Validation
+
+def _flags_without_types() -> None:
+    """typer shows a flag's type in --help (`--strict <bool>`); a flag takes no value: show none."""
+    import typer.core
+
+    shown = typer.core.TyperOption.display_type_rich
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    typer.core.TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_types()
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -34,6 +48,22 @@ SpecArg = Annotated[
 ]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json or github")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from khaosobs import __version__
+
+        _out(f"khaosobs {__version__}\n")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit")] = False,
+) -> None:
+    """Validate an observability spec and render it into Prometheus, Alertmanager, Grafana, Loki and OTel configs."""
 
 
 def _spec_paths(specs: list[Path] | None) -> list[Path]:
@@ -111,13 +141,20 @@ def render(
     ] = None,
     strict: StrictOpt = False,
     fmt: FormatOpt = "text",
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace files at generated paths that khaosobs did not write")
+    ] = False,
 ) -> None:
     """Validate, then write the generated files (atomically; stale files removed)."""
+    from khaosobs.domain.provenance import source_name
     from khaosobs.render import render_outputs
     from khaosobs.targets import target_names
     from khaosobs.writer import apply, diff, plan
 
     _check_format(fmt)
+    if output.exists() and not output.is_dir():
+        _err(f"khaosobs: -o {output} is a file; name the output folder\n")
+        raise typer.Exit(EXIT_USAGE)
     if target:
         unknown = [t for t in target if t not in target_names()]
         if unknown:
@@ -126,8 +163,15 @@ def render(
     _check_templates(templates)
     validation = _valid_spec(specs, fmt, strict, "nothing was written")
     assert validation.spec is not None and validation.loaded is not None
-    files = render_outputs(validation.spec, validation.loaded.display_name(), targets=target, templates=templates)
+    loaded = validation.loaded
+    given = [loaded.files[0]] if len(loaded.files) == 1 else [str(p) for p in _spec_paths(specs)]
+    files = render_outputs(validation.spec, source_name(given, output), targets=target, templates=templates)
     result = plan(output, files, target)
+    if result.unowned and not force and not check:
+        _err(f"khaosobs: {len(result.unowned)} file(s) at generated paths were not written by khaosobs "
+             f"(not in {output}/khaosobs-manifest.json): {', '.join(result.unowned)}; move them away or "
+             "pass --force to replace them\n")
+        raise typer.Exit(EXIT_INVALID)
     if check:
         if result.stale:
             _out(diff(result))
