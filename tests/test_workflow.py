@@ -12,7 +12,6 @@ import pytest
 
 from tests.conftest import EXAMPLE_SPECS, run_khaosobs
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git (.ci/run installs it)")
 
 
 def git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
