@@ -13,7 +13,6 @@ import pytest
 from tests.conftest import EXAMPLE_SPECS, run_khaosobs
 
 
-
 def git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args], cwd=cwd,
                           capture_output=True, text=True, check=False)
