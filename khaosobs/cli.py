@@ -83,8 +83,7 @@ def _err(text: str) -> None:
 def _report(validation: Validation, fmt: str, *, stream: str = "stdout") -> None:
     from khaosobs.reporters import reporter
 
-    sources = validation.loaded.sources if validation.loaded else {}
-    text = reporter(fmt)(validation.diagnostics.sorted(), sources)
+    text = reporter(fmt)(validation.diagnostics.sorted(), validation.sources)
     (_out if stream == "stdout" else _err)(text)
 
 
