@@ -54,6 +54,15 @@ def _objective(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]
             "e.g. 99.9 for 99.9% good events; 100 leaves no error budget to alert on",
         )
         return
+    if objective < 1:  # a ratio where a percentage belongs: 0.999 means 0.999%, almost surely 99.9%
+        percent = Decimal(repr(objective)) * 100
+        yield ctx.warning(
+            "slo-objective-ratio",
+            f"objective {objective!r} is {objective!r}% good events: an error budget of {100 - objective:g}%",
+            path,
+            f"objective is a percentage: write {percent.normalize():f} for {percent.normalize():f}% good events",
+        )
+        return  # the burn-rate findings would only repeat it
     budget = 1 - Decimal(repr(objective)) / 100
     for tier_name, _tier in slo_tiers(slo):
         for long, short, factor in TIER_CONDITIONS[tier_name]:

@@ -88,15 +88,17 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     alerting = effective_alerting(spec)
     if alerting is None:  # nowhere to send alerts: no Alertmanager config
         return []
+    # a message template only where a receiver uses it (the Discord one: a `discord:` receiver)
+    used = [name for name in TEMPLATE_NAMES if any(getattr(r, name, None) is not None for r in alerting.receivers)]
     context = {
         "route": _route(alerting.route),
         "receivers": [_receiver(r) for r in alerting.receivers],
         "inhibit_rules": [rule.model_dump() for rule in inhibit_rules(alerting)],
-        "templates": [ALERTMANAGER_TEMPLATES_GLOB],
+        "templates": [ALERTMANAGER_TEMPLATES_GLOB] if used else [],
     }
     files = [renderer.file(NAME, "alertmanager/alertmanager.yml.j2", ALERTMANAGER_CONFIG_PATH, "yaml",
                            **context)]
-    for name in TEMPLATE_NAMES:
+    for name in used:
         files.append(renderer.file(NAME, f"alertmanager/{name}.tmpl.j2", alertmanager_template_path(name),
                                    "text"))
     return files
