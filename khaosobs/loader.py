@@ -326,9 +326,9 @@ def yaml_syntax_hint(problem: str, context: str) -> str:
     if "mapping values are not allowed" in problem:
         return "a value holding `: ` must be quoted, or this line is indented deeper than its siblings"
     if "flow sequence" in context or "expected ',' or ']'" in problem:
-        return "a `[` list is not closed: end it with `]` (or quote a value holding `[`)"
+        return "a `[` list is not closed with `]`, or a value in it holds `,` `[` `]` `{` `}`: quote that value"
     if "flow mapping" in context or "expected ',' or '}'" in problem:
-        return "a `{` mapping is not closed: end it with `}` (or quote a value holding `{`)"
+        return "a `{` mapping is not closed with `}`, or a value in it holds `,` `[` `]` `{` `}`: quote that value"
     if "quoted scalar" in context:
         return "a quoted string is not closed: end it with the same quote"
     if "expected <block end>" in problem or "expected key" in problem:

@@ -70,3 +70,34 @@ def grafana_substituted(text: str) -> str:
     if "$" not in text:
         return text
     return _GRAFANA_RANGE_RE.sub(lambda m: m.group(1) + "5m", text)
+
+
+def error_span(text: str, message: str) -> tuple[int, int] | None:
+    """Where in `text` the parser's error is, as (offset, length), when its message names the spot.
+
+    promql_parser gives no positions, but its messages say what is wrong: an unclosed bracket, an
+    unknown function, a bad duration, a misplaced keyword. Those are found in the text (outside
+    strings); None when the message names nothing that can be found.
+    """
+    blank = outside_strings(text)
+    unclosed = ("unclosed left parenthesis", "inside braces", "unclosed left bracket")
+    if any(what in message for what in unclosed):
+        opener = {"(": ")", "{": "}", "[": "]"}
+        stack: list[int] = []
+        for i, c in enumerate(blank):
+            if c in opener:
+                stack.append(i)
+            elif c in ")}]" and stack and opener[blank[stack[-1]]] == c:
+                stack.pop()
+        return (stack[-1], 1) if stack else None
+    found = re.search(r"unknown function with name '([^']+)'", message)
+    if found:
+        match = re.search(rf"(?<![\w:]){re.escape(found.group(1))}\s*\(", blank)
+        return (match.start(), len(found.group(1))) if match else None
+    found = re.search(r"bad number or duration syntax: (\S+)", message)
+    if found and found.group(1) in blank:
+        return blank.index(found.group(1)), len(found.group(1))
+    if message.startswith("no grouping allowed"):
+        match = re.search(r"\bgroup_(?:left|right)\b|\b(?:on|ignoring)\s*\(", blank)
+        return (match.start(), len(match.group().rstrip("( "))) if match else None
+    return None

@@ -20,7 +20,7 @@ from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location, suggest
 from khaosobs.loader import Path_
-from khaosobs.promql import grafana_substituted
+from khaosobs.promql import error_span, grafana_substituted
 from khaosobs.versions import prometheus_version
 
 Role = Literal["alert", "record", "sli", "panel"]
@@ -58,8 +58,10 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for text, path, role in expressions(ctx):
         analysis = analysis_for(text, role)
         if analysis.error is not None:
+            span = error_span(text, analysis.error)
             yield ctx.error(
-                "promql-syntax", f"invalid PromQL: {analysis.error}", path, _syntax_hint(text, role)
+                "promql-syntax", f"invalid PromQL: {analysis.error}", path, _syntax_hint(text, role),
+                location=span_location(ctx.loaded, path, text, *span) if span else None,
             )
             continue
         for what, since, hint in analysis.compat:
