@@ -9,7 +9,13 @@ from collections.abc import Iterable, Iterator
 from khaosobs.checks._text import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, suggest
-from khaosobs.domain.gotemplate import PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES, parse_template
+from khaosobs.domain.gotemplate import (
+    ALERTMANAGER_FUNCTIONS,
+    ALERTMANAGER_VARIABLES,
+    PROMETHEUS_FUNCTIONS,
+    PROMETHEUS_VARIABLES,
+    parse_template,
+)
 from khaosobs.loader import Path_
 
 _FIELDS = ("summary", "description", "runbook_url")
@@ -32,7 +38,26 @@ def alert_texts(ctx: CheckContext) -> Iterator[tuple[Path_, str]]:
                     yield (*path, "labels", key), value
 
 
+def receiver_texts(ctx: CheckContext) -> Iterator[tuple[Path_, str]]:
+    """Every text of the spec Alertmanager evaluates as a notification template."""
+    if ctx.spec.alerting is None:
+        return
+    for r, receiver in enumerate(ctx.spec.alerting.receivers):
+        if receiver.discord is not None:
+            for name in ("title", "message"):
+                value = getattr(receiver.discord, name)
+                if value is not None:
+                    yield ("alerting", "receivers", r, "discord", name), value
+
+
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
+    for path, text in receiver_texts(ctx):
+        if "{{" in text:
+            for error in parse_template(text, ALERTMANAGER_FUNCTIONS, ALERTMANAGER_VARIABLES).errors:
+                yield ctx.error("template-syntax", f"invalid Go template: {error.message}", path,
+                                "a Discord title or message is an Alertmanager template; "
+                                'its data is `.` (e.g. {{ .CommonLabels.alertname }})',
+                                location=span_location(ctx.loaded, path, text, error.offset, 1))
     for path, text in alert_texts(ctx):
         if "{{" not in text:
             continue

@@ -27,6 +27,13 @@ PROMETHEUS_FUNCTIONS = GO_BUILTINS | frozenset({
     "humanizeDuration", "humanizePercentage", "humanizeTimestamp", "toTime", "toDuration", "now",
     "pathPrefix", "externalURL", "parseDuration", "stripPort", "stripDomain", "urlQueryEscape",
 })
+# Alertmanager's notification templates (template/template.go, up to 0.28): generous on purpose, a
+# function a newer release adds must never be refused.
+ALERTMANAGER_FUNCTIONS = GO_BUILTINS | frozenset({
+    "toUpper", "toLower", "title", "trimSpace", "join", "match", "safeHtml", "safeUrl", "urlUnescape",
+    "reReplaceAll", "stringSlice", "date", "tz", "since", "humanizeDuration", "toJson", "list", "append", "dict",
+})
+ALERTMANAGER_VARIABLES = frozenset({"$"})
 # The variables Prometheus defines before an alert's annotation text (rules/alerting.go).
 PROMETHEUS_VARIABLES = frozenset({"$", "$labels", "$externalLabels", "$externalURL", "$value"})
 
