@@ -24,6 +24,7 @@ from khaosobs.diagnostics import Diagnostic, Location, suggest
 from khaosobs.domain.gotemplate import label_reads
 from khaosobs.domain.labels import (
     UNKNOWN,
+    LabelAnalysis,
     LabelMisuse,
     LabelSet,
     analyse_labels,
@@ -40,7 +41,7 @@ _LEGEND_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _TEMPLATE_FIELDS = ("summary", "description", "runbook_url")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def parsed_tree(text: str) -> Any:
     try:
         return parse_promql(text)
@@ -59,6 +60,7 @@ class LabelIndex:
             for rule in service.recording_rules:
                 self._records.setdefault(rule.record, []).append((rule.expr, list(rule.labels)))
         self._resolved: dict[str, LabelSet] = {}
+        self._analyses: dict[str, LabelAnalysis] = {}
         self._resolving: set[str] = set()
 
     def resolve(self, name: str) -> LabelSet:
@@ -93,18 +95,21 @@ class LabelIndex:
             return series_labels(declared[0].labels, "summary-quantile")
         return series_labels(declared[0].labels, "plain")
 
+    def analysis(self, text: str) -> LabelAnalysis:
+        """The expression's labels and misused labels, once per distinct text (UNKNOWN: no parse)."""
+        found = self._analyses.get(text)
+        if found is None:
+            tree = parsed_tree(text)
+            found = LabelAnalysis(UNKNOWN) if tree is None else analyse_labels(tree, self.resolve)
+            self._analyses[text] = found
+        return found
+
     def expression(self, text: str) -> LabelSet:
         """What the expression's result can carry (UNKNOWN when it does not parse)."""
-        tree = parsed_tree(text)
-        if tree is None:
-            return UNKNOWN
-        return analyse_labels(tree, self.resolve).result
+        return self.analysis(text).result
 
     def misuses(self, text: str) -> list[LabelMisuse]:
-        tree = parsed_tree(text)
-        if tree is None:
-            return []
-        return analyse_labels(tree, self.resolve).misuses
+        return self.analysis(text).misuses
 
 
 def label_index(ctx: CheckContext) -> LabelIndex:

@@ -134,13 +134,15 @@ class _Evaluator:
 
     def selector(self, node: Any) -> LabelSet:
         name: str | None = node.name or None
-        for matcher in node.matchers.matchers:
+        selection = node.matchers  # each attribute read converts the Rust node: read it once
+        matchers = selection.matchers
+        for matcher in matchers:
             if matcher.name == NAME_LABEL and str(matcher.op) == "MatchOp.Equal":
                 name = name or matcher.value
-        if name is None or node.matchers.or_matchers:
+        if name is None or selection.or_matchers:
             return UNKNOWN
         available = self.resolve(name)
-        for matcher in node.matchers.matchers:
+        for matcher in matchers:
             if matcher.name == NAME_LABEL:
                 continue
             if str(matcher.op) == "MatchOp.Equal" and matcher.value == "":
