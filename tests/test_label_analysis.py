@@ -151,10 +151,17 @@ _SERIES_RE = re.compile(r"\{([^{}]*)\}")
 _LABEL_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="')
 
 
-def evaluate(expressions: list[str], tmp: Path) -> dict[str, list[set[str]]]:
-    """The label names of every series each expression returns, from the real promtool."""
+def evaluate(expressions: list[str], tmp: Path, records: dict[str, str] | None = None) -> dict[str, list[set[str]]]:
+    """The label names of every series each expression returns, from the real promtool (with
+    `records` as recording rules, each adding the label `src`)."""
     tests = [{"expr": expr, "eval_time": "20m", "exp_samples": []} for expr in expressions]
-    document = {"rule_files": [], "evaluation_interval": "1m",
+    rule_files = []
+    if records:
+        rules = [{"record": name, "expr": expr, "labels": {"src": "r"}} for name, expr in records.items()]
+        (tmp / "records.yml").write_text(yaml.safe_dump({"groups": [{"name": "r", "rules": rules}]}),
+                                         encoding="utf-8")
+        rule_files = ["records.yml"]
+    document = {"rule_files": rule_files, "evaluation_interval": "1m",
                 "tests": [{"interval": "1m", "input_series": input_series(), "promql_expr_test": tests}]}
     path = tmp / "labels.test.yml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
@@ -199,6 +206,37 @@ def test_computed_labels_match_prometheus(tmp_path_factory: pytest.TempPathFacto
         if " or" not in expr:
             assert returned == analysis.result.known, (expr, returned, analysis.result)
     assert compared >= 20, f"only {compared} of {len(batch)} expressions returned samples"
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck),
+          phases=[Phase.explicit, Phase.generate])
+@given(st.lists(vector(1), min_size=40, max_size=40, unique=True))
+def test_recording_rules_carry_what_the_analysis_says(tmp_path_factory: pytest.TempPathFactory,
+                                                      exprs: list[str]) -> None:
+    """A recording rule's series carry its expression's labels plus the rule's own (`src`)."""
+    # a rule whose evaluation fails stops promtool's whole test: record only what evaluates
+    plain = evaluate([e for e in exprs if parses(e)], tmp_path_factory.mktemp("plain"))
+    records = {f"level:rec{i}:op": expr for i, expr in enumerate(e for e in exprs if plain.get(e))}
+
+    def with_records(name: str) -> LabelSet:
+        if name in records:
+            return analyse_labels(parse_promql(records[name]), resolve).result.with_labels(["src"])
+        return resolve(name)
+
+    queries = {query: name for name in records for query in (name, f"sum without (src) ({name})")}
+    got = evaluate(list(queries), tmp_path_factory.mktemp("records"), records)
+    compared = 0
+    for query in queries:
+        series = got.get(query)
+        if not series:
+            continue  # the rule recorded nothing (e.g. its evaluation failed)
+        compared += 1
+        expected = analyse_labels(parse_promql(query), with_records).result
+        returned, record = set().union(*series), records[queries[query]]
+        assert returned <= expected.known, (query, record, returned, expected)
+        if " or" not in record:
+            assert returned == expected.known, (query, record, returned, expected)
+    assert compared >= min(20, len(records))
 
 
 def test_selector_matchers_are_checked_against_declared_labels() -> None:
