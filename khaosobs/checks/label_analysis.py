@@ -141,10 +141,42 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         for slo in service.slos:
             for _tier_name, tier in slo_tiers(slo):
                 fired = fired.with_labels(slo_alert_labels(service, slo, tier))
-        if service.log_alerts:
-            fired = UNKNOWN  # LogQL results are not analysed: any label is possible
+        for log_alert in service.log_alerts:
+            fired = fired.union(logql_result_labels(log_alert.expr).with_labels(alert_labels(service, log_alert)))
     yield from _routing(ctx, fired)
     yield from _legends(ctx, labels)
+
+
+_LOGQL_AGGREGATION_RE = re.compile(r"\s*(?:sum|min|max|avg|count|stddev|stdvar)\s*"
+                                   r"(?:(by|without)\s*\(([^()]*)\))?\s*\(")
+_LOGQL_GROUPING_RE = re.compile(r"\s*(by|without)\s*\(([^()]*)\)")
+_LOGQL_THRESHOLD_RE = re.compile(r"\s*(?:(?:[<>]=?|[!=]=)\s*(?:bool\s+)?[-+]?[0-9.eE+]+\s*)?")
+
+
+def logql_result_labels(text: str) -> LabelSet:
+    """The labels of a LogQL alert's result, when it is an outer aggregation (`sum by (x) (…) > n`):
+    its `by` labels, none without grouping. Anything else can carry any label."""
+    blank = outside_strings(text)
+    head = _LOGQL_AGGREGATION_RE.match(blank)
+    if head is None:
+        return UNKNOWN
+    depth, i = 1, head.end()
+    while i < len(blank) and depth:
+        depth += {"(": 1, ")": -1}.get(blank[i], 0)
+        i += 1
+    if depth:
+        return UNKNOWN
+    grouping: tuple[str | None, str] = (head.group(1), head.group(2) or "")
+    tail = _LOGQL_GROUPING_RE.match(blank, i)
+    if tail is not None and head.group(1) is None:
+        grouping, i = (tail.group(1), tail.group(2)), tail.end()
+    if _LOGQL_THRESHOLD_RE.fullmatch(blank, i) is None:
+        return UNKNOWN
+    kind, labels = grouping
+    names = [label.strip() for label in labels.split(",") if label.strip()]
+    if kind == "without":
+        return UNKNOWN
+    return LabelSet(frozenset(names))
 
 
 def _metric_types(ctx: CheckContext) -> Iterator[Diagnostic]:
