@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
     from khaosobs.pipeline import Validation
+
+def _flags_without_types() -> None:
+    """typer shows a flag's type in --help (`--strict <bool>`); a flag takes no value: show none."""
+    import typer.core
+
+    shown = typer.core.TyperOption.display_type_rich
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    typer.core.TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_types()
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -38,6 +52,22 @@ EnvOpt = Annotated[str | None, typer.Option("--env", "-e", help="Environment: th
                                             "merged over the spec (render: `all` for every one)")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from khaosobs import __version__
+
+        _out(f"khaosobs {__version__}\n")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit")] = False,
+) -> None:
+    """Validate an observability spec and render it into Prometheus, Alertmanager, Grafana, Loki and OTel configs."""
+
+
 def _spec_paths(specs: list[Path] | None) -> list[Path]:
     return list(specs) if specs else [Path("specs")]
 
@@ -55,8 +85,7 @@ def _err(text: str) -> None:
 def _report(validation: Validation, fmt: str, *, stream: str = "stdout") -> None:
     from khaosobs.reporters import reporter
 
-    sources = validation.loaded.sources if validation.loaded else {}
-    text = reporter(fmt)(validation.diagnostics.sorted(), sources)
+    text = reporter(fmt)(validation.diagnostics.sorted(), validation.sources)
     (_out if stream == "stdout" else _err)(text)
 
 
@@ -123,12 +152,18 @@ def render(
     strict: StrictOpt = False,
     fmt: FormatOpt = "text",
     env: EnvOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace files at generated paths that khaosobs did not write")
+    ] = False,
 ) -> None:
     """Validate, then write the generated files (atomically; stale files removed)."""
     from khaosobs.environments import ALL, environment_names
     from khaosobs.targets import target_names
 
     _check_format(fmt)
+    if output.exists() and not output.is_dir():
+        _err(f"khaosobs: -o {output} is a file; name the output folder\n")
+        raise typer.Exit(EXIT_USAGE)
     if target:
         unknown = [t for t in target if t not in target_names()]
         if unknown:
@@ -136,7 +171,7 @@ def render(
             raise typer.Exit(EXIT_USAGE)
     _check_templates(templates)
     if env != ALL:
-        _render_one(specs, output / env if env else output, target, check, templates, strict, fmt, env)
+        _render_one(specs, output / env if env else output, target, check, templates, strict, fmt, env, force)
         return
     names = environment_names(_spec_paths(specs))
     if not names:
@@ -145,21 +180,29 @@ def render(
     failed = False
     for name in names:
         try:
-            _render_one(specs, output / name, target, check, templates, strict, fmt, name)
+            _render_one(specs, output / name, target, check, templates, strict, fmt, name, force)
         except typer.Exit as exc:
             failed = failed or exc.exit_code != EXIT_OK
     raise typer.Exit(EXIT_INVALID if failed else EXIT_OK)
 
 
 def _render_one(specs: list[Path] | None, output: Path, target: list[str] | None, check: bool,
-                templates: Path | None, strict: bool, fmt: str, env: str | None) -> None:
+                templates: Path | None, strict: bool, fmt: str, env: str | None, force: bool) -> None:
+    from khaosobs.domain.provenance import source_name
     from khaosobs.render import render_outputs
     from khaosobs.writer import apply, diff, plan
 
     validation = _valid_spec(specs, fmt, strict, "nothing was written", env)
     assert validation.spec is not None and validation.loaded is not None
-    files = render_outputs(validation.spec, validation.loaded.display_name(), targets=target, templates=templates)
+    loaded = validation.loaded
+    given = [loaded.files[0]] if len(loaded.files) == 1 else [str(p) for p in _spec_paths(specs)]
+    files = render_outputs(validation.spec, source_name(given, output), targets=target, templates=templates)
     result = plan(output, files, target)
+    if result.unowned and not force and not check:
+        _err(f"khaosobs: {len(result.unowned)} file(s) at generated paths were not written by khaosobs "
+             f"(not in {output}/khaosobs-manifest.json): {', '.join(result.unowned)}; move them away or "
+             "pass --force to replace them\n")
+        raise typer.Exit(EXIT_INVALID)
     if check:
         if result.stale:
             _out(diff(result))

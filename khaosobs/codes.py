@@ -297,6 +297,29 @@ _DECLARED: tuple[Code, ...] = (
              "Give each target its own legend."),
     _error("panel-width", "A panel width is not between 1 and 24 grid columns.", "Use 1..24."),
     _error("panel-height", "A panel height is less than 1.", "Use a height of at least 1."),
+    # --- label meaning (checks/label_analysis.py, checks/metric_use.py, checks/templates.py) ------
+    _error("label-unknown", "A matcher, `by`, `without`, `on`, `ignoring` or `group_*` names a label the series there "
+           "cannot carry (their declared labels, job, instance, le/quantile).",
+           "Use a label the metric declares, or declare it.", refers_to_definition=True),
+    _error("template-label-unknown", "An annotation reads `$labels.x` that the alert's expression never carries "
+           "(e.g. instance after sum()): Prometheus prints <no value>.",
+           "Keep the label in the expression (by (...)), or drop it from the text.", refers_to_definition=True),
+    _error("alert-test-label-unknown", "An alert test expects a label the alert never carries.",
+           "Expect only labels of the alert's expression and its rule labels.", refers_to_definition=True),
+    _error("metric-type-conflict", "One metric name is declared with two types.",
+           "Give the metric one type everywhere, or rename one.", whole_spec=True),
+    _warning("route-label-unknown", "A route's `group_by`, a route or inhibit matcher, or an inhibit `equal` names a "
+             "label no alert can carry.", "Use a label the alerts carry (alertname, severity, service, ...).",
+             whole_spec=True),
+    _warning("legend-label-unknown", "A panel legend `{{x}}` names a label the query's result does not carry.",
+             "Keep the label in the query (by (...)), or change the legend.", refers_to_definition=True),
+    _warning("summary-no-quantiles", "A query reads a summary's quantile series, which the generated "
+             "prometheus_client Summary never exposes.", "Read _sum and _count, or declare a histogram.",
+             refers_to_definition=True),
+    _error("template-syntax", "Alert text (or a Discord title/message) is not a valid Go template: an unclosed `{{`, "
+           "an unknown function, a bad pipeline.", 'Fix the template, or write a literal `{{` as {{ "{{" }}.'),
+    _warning("slo-objective-ratio", "An SLO objective below 1: 0.999 means 0.999%, not 99.9%.",
+             "Write the objective as a percentage, e.g. 99.9."),
     # --- dashboard rules (checks/dashboard_rules.py) ------------------------------------------
     _error("dashboard-variable-undefined", "A `$variable` in a query, or a row's `repeat`, names a variable the "
            "dashboard does not define.", "Add it to the dashboard's `variables`, or correct the name."),

@@ -147,9 +147,10 @@ class LoadedSpec:
 class LoadError(Exception):
     """The spec could not be read; carries every diagnostic found."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, SourceFile] | None = None) -> None:
         super().__init__("; ".join(d.message for d in diagnostics))
         self.diagnostics = diagnostics
+        self.sources = sources or {}  # the files read, so reports can show the offending line
 
 
 def display_path(path: Path) -> str:
@@ -196,13 +197,15 @@ def load_paths(paths: list[Path]) -> LoadedSpec:
     if diagnostics:
         raise LoadError(diagnostics)
     documents: list[LoadedSpec] = []
+    sources: dict[str, SourceFile] = {}
     for file in files:
         try:
             documents.append(load_file(file))
         except LoadError as exc:
             diagnostics.extend(exc.diagnostics)
+            sources.update(exc.sources)
     if diagnostics:
-        raise LoadError(diagnostics)
+        raise LoadError(diagnostics, sources)
     loaded = merge(documents)
     loaded.label = ", ".join(display_path(p) for p in paths)
     return loaded
@@ -305,6 +308,27 @@ def _decode(raw: bytes, name: str) -> str:
     return text.replace("\r\n", "\n")
 
 
+def yaml_syntax_hint(problem: str, context: str) -> str:
+    """What usually causes each of PyYAML's syntax errors, in a user's words."""
+    if "found character '\\t'" in problem or "\t" in problem or "tab character" in problem:
+        return "YAML indentation must use spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "a value holding `: ` must be quoted, or this line is indented deeper than its siblings"
+    if "flow sequence" in context or "expected ',' or ']'" in problem:
+        return "a `[` list is not closed with `]`, or a value in it holds `,` `[` `]` `{` `}`: quote that value"
+    if "flow mapping" in context or "expected ',' or '}'" in problem:
+        return "a `{` mapping is not closed with `}`, or a value in it holds `,` `[` `]` `{` `}`: quote that value"
+    if "quoted scalar" in context:
+        return "a quoted string is not closed: end it with the same quote"
+    if "expected <block end>" in problem or "expected key" in problem:
+        return "check the indentation: the keys of one mapping line up, list items start with `- `"
+    if "could not find expected ':'" in problem:
+        return "a key needs `: ` after it, or a multi-line value needs quotes or `|`"
+    if "alias" in problem or "anchor" in context:
+        return "`*name` refers to an anchor `&name` defined before it; quote a value starting with `*` or `&`"
+    return "check the indentation and quoting around this line"
+
+
 def _compose(text: str, name: str) -> yaml.Node:
     stream = io.StringIO(text)
     stream.name = name  # PyYAML's marks carry the stream's name: our file name
@@ -315,14 +339,17 @@ def _compose(text: str, name: str) -> yaml.Node:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
+        source = SourceFile(name, text)
         mark = exc.problem_mark or exc.context_mark
+        opened = exc.context_mark is not None and any(
+            what in (exc.context or "") for what in ("flow sequence", "flow mapping", "quoted scalar"))
+        if opened or (mark is not None and not source.line(mark.line + 1).strip() and exc.context_mark):
+            mark = exc.context_mark  # something left open: point at where it opened
         location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 1, 1)
         problem = exc.problem or "malformed YAML"
         context = f" ({exc.context})" if exc.context else ""
-        hint = None
-        if "found character '\\t'" in problem or "\t" in problem:
-            hint = "YAML indentation must use spaces, not tabs"
-        raise LoadError([_error("yaml-syntax", f"invalid YAML: {problem}{context}", location, hint)]) from None
+        raise LoadError([_error("yaml-syntax", f"invalid YAML: {problem}{context}", location,
+                                yaml_syntax_hint(problem, exc.context or ""))], {name: source}) from None
     except yaml.YAMLError as exc:
         raise LoadError([_error("yaml-syntax", f"invalid YAML: {exc}", Location(name, 1, 1))]) from None
     except RecursionError:
@@ -441,7 +468,7 @@ def merge(documents: list[LoadedSpec]) -> LoadedSpec:
         sources.update(doc.sources)
         _merge_into(merged, doc.data, (), (), doc, origins, diagnostics)
     if diagnostics:
-        raise LoadError(diagnostics)
+        raise LoadError(diagnostics, sources)
     files = [f for doc in documents for f in doc.files]
     return LoadedSpec(merged, _MergedPositions(origins, keys=False), _MergedPositions(origins, keys=True),
                       sources, files)

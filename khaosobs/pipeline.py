@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from khaosobs.diagnostics import Diagnostic, Diagnostics, Location, Severity
-from khaosobs.loader import LoadedSpec, LoadError, load_paths
+from khaosobs.loader import LoadedSpec, LoadError, SourceFile, load_paths
 from khaosobs.model import Spec
 
 SUPPORTED_VERSION = 1
@@ -19,6 +19,12 @@ class Validation:
     spec: Spec | None
     loaded: LoadedSpec | None
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    unloaded_sources: dict[str, SourceFile] = field(default_factory=dict)  # files read when loading failed
+
+    @property
+    def sources(self) -> dict[str, SourceFile]:
+        """The spec's files as read, for reports to quote their lines."""
+        return self.loaded.sources if self.loaded is not None else self.unloaded_sources
 
     @property
     def ok(self) -> bool:
@@ -32,7 +38,7 @@ def validate_paths(paths: list[Path], *, run_checks: bool = True) -> Validation:
     try:
         loaded = load_paths(paths)
     except LoadError as exc:
-        return Validation(None, None, Diagnostics(list(exc.diagnostics)))
+        return Validation(None, None, Diagnostics(list(exc.diagnostics)), exc.sources)
     return validate_loaded(loaded, run_checks=run_checks)
 
 

@@ -70,3 +70,49 @@ def grafana_substituted(text: str) -> str:
     if "$" not in text:
         return text
     return _GRAFANA_RANGE_RE.sub(lambda m: m.group(1) + "5m", text)
+
+
+def error_span(text: str, message: str) -> tuple[int, int] | None:
+    """Where in `text` the parser's error is, as (offset, length), when its message names the spot.
+
+    promql_parser gives no positions, but its messages say what is wrong: an unclosed bracket, an
+    unknown function, a bad duration, a misplaced keyword. Those are found in the text (outside
+    strings); None when the message names nothing that can be found.
+    """
+    blank = outside_strings(text)
+    unclosed = ("unclosed left parenthesis", "inside braces", "unclosed left bracket")
+    if any(what in message for what in unclosed):
+        opener = {"(": ")", "{": "}", "[": "]"}
+        stack: list[int] = []
+        for i, c in enumerate(blank):
+            if c in opener:
+                stack.append(i)
+            elif c in ")}]" and stack and opener[blank[stack[-1]]] == c:
+                stack.pop()
+        return (stack[-1], 1) if stack else None
+    found = re.search(r"unknown function with name '([^']+)'", message)
+    if found:
+        match = re.search(rf"(?<![\w:]){re.escape(found.group(1))}\s*\(", blank)
+        return (match.start(), len(found.group(1))) if match else None
+    found = re.search(r"bad number or duration syntax: (\S+)", message)
+    if found and found.group(1) in blank:
+        return blank.index(found.group(1)), len(found.group(1))
+    if message.startswith("no grouping allowed"):
+        match = re.search(r"\bgroup_(?:left|right)\b|\b(?:on|ignoring)\s*\(", blank)
+        return (match.start(), len(match.group().rstrip("( "))) if match else None
+    return None
+
+
+# Prometheus' functions (2.42 to 3.x), for a "did you mean" on a misspelt one.
+PROMQL_FUNCTIONS = (
+    "abs", "absent", "absent_over_time", "acos", "acosh", "asin", "asinh", "atan", "atanh", "avg_over_time",
+    "ceil", "changes", "clamp", "clamp_max", "clamp_min", "cos", "cosh", "count_over_time", "day_of_month",
+    "day_of_week", "day_of_year", "days_in_month", "deg", "delta", "deriv", "double_exponential_smoothing", "exp",
+    "floor", "histogram_avg", "histogram_count", "histogram_fraction", "histogram_quantile", "histogram_stddev",
+    "histogram_stdvar", "histogram_sum", "holt_winters", "hour", "idelta", "increase", "irate", "label_join",
+    "label_replace", "last_over_time", "ln", "log10", "log2", "mad_over_time", "max_over_time", "min_over_time",
+    "minute", "month", "pi", "predict_linear", "present_over_time", "quantile_over_time", "rad", "rate", "resets",
+    "round", "scalar", "sgn", "sin", "sinh", "sort", "sort_by_label", "sort_by_label_desc", "sort_desc", "sqrt",
+    "stddev_over_time", "stdvar_over_time", "sum_over_time", "tan", "tanh", "time", "timestamp", "vector", "year",
+    "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk", "quantile",
+)

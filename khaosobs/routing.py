@@ -14,7 +14,7 @@ disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from khaosobs.alerts import AlertInfo, all_alerts
@@ -96,6 +96,27 @@ class RouteNode:
 
     def walk(self) -> list[RouteNode]:
         return [self, *(node for child in self.children for node in child.walk())]
+
+
+def shadowing_route(tree: RouteNode, target: RouteNode, alerts: Sequence[Mapping[str, str]]) -> RouteNode | None:
+    """The route that takes, before `target` can, an alert whose labels `target` (and its parents) match."""
+    chain: list[RouteNode] = []
+
+    def ancestors(node: RouteNode, trail: list[RouteNode]) -> bool:
+        if node is target:
+            chain.extend(trail)
+            return True
+        return any(ancestors(child, [*trail, node]) for child in node.children)
+
+    if not ancestors(tree, []):
+        return None
+    for labels in alerts:
+        if not all(m.matches(labels) for node in (*chain, target) for m in node.matchers):
+            continue
+        taken = [node for node in tree.match(labels) if node is not target]
+        if taken and target not in tree.match(labels):
+            return taken[0]
+    return None
 
 
 def build_tree(route: Route, path: Path_ = ROOT_PATH, inherited: str = "") -> RouteNode:

@@ -98,17 +98,48 @@ def allowed_keys(path: Path_) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
+# Keys whose value is a duration: a bare number there needs a unit, not quotes.
+DURATION_KEYS = frozenset({"for", "interval", "at", "window", "group_wait", "group_interval", "repeat_interval",
+                           "scrape_interval", "evaluation_interval", "refresh"})
+# An unknown key is suggested a known one only when they are this close (difflib ratio): closer
+# than the generic 0.6, so `mute_time_intervals` is not "did you mean repeat_interval".
+KEY_SUGGESTION_CUTOFF = 0.7
+
+
 def structure_diagnostics(error: ValidationError, loaded: LoadedSpec) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     seen: set[Path_] = set()
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    unknown: dict[Path_, list[str]] = {}
+    for item in items:
+        if item["type"] == "extra_forbidden":
+            path = data_path(tuple(item["loc"]), loaded.data)
+            unknown.setdefault(path[:-1], []).append(str(path[-1]))
+    for item in items:
         loc = tuple(item["loc"])
         path = data_path(loc, loaded.data)
         if path in seen:
             continue  # a union reports one problem once per member
+        if item["type"] == "missing" and _misspelt(str(path[-1]), unknown.get(path[:-1], [])):
+            continue  # the misspelt key is reported once, as unknown, with the right name as hint
+        if item["type"] == "literal_error" and isinstance(item.get("input"), dict):
+            continue  # `X | false` given a mapping: the mapping's own findings say what is wrong
         seen.add(path)
         diagnostics.append(_diagnostic(item, path, loaded))
     return diagnostics
+
+
+def _misspelt(missing: str, unknown_keys: list[str]) -> bool:
+    import difflib
+
+    return any(difflib.get_close_matches(key, [missing], n=1, cutoff=KEY_SUGGESTION_CUTOFF) for key in unknown_keys)
+
+
+def _key_suggestion(key: str, allowed: list[str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=KEY_SUGGESTION_CUTOFF)
+    return f'did you mean "{close[0]}"?' if close else None
 
 
 def _diagnostic(item: Any, path: Path_, loaded: LoadedSpec) -> Diagnostic:
@@ -120,7 +151,7 @@ def _diagnostic(item: Any, path: Path_, loaded: LoadedSpec) -> Diagnostic:
         key = str(path[-1])
         allowed = allowed_keys(path[:-1])
         message = f'unknown key "{key}"'
-        hint = suggest(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None)
+        hint = _key_suggestion(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None)
         key_location = True
         code = "unknown-key"
     elif kind == "missing":
@@ -142,12 +173,21 @@ def _diagnostic(item: Any, path: Path_, loaded: LoadedSpec) -> Diagnostic:
         }.get(kind, kind.removesuffix("_type"))
         message = f"expected {wanted}, got {_kind(value)}"
         code = "wrong-type"
+        last = path[-1] if path else None
+        if last in DURATION_KEYS and type(value) in (int, float):
+            message = f"expected a duration with its unit, got the number {value!r}"
+            hint = f"write the unit: e.g. `{value}s` or `{value}m`"
+        elif kind == "model_type" and path[-2:-1] == ("alerting",) and last in ("page", "ticket"):
+            hint = f"a tier is a mapping like `{last}: {{severity: critical}}`, or `{last}: false` to turn it off"
+        elif kind != "string_type":
+            hint = ""  # quoting would make it text, which is not what is wanted here
     else:
         message = str(item["msg"])
         code = "invalid-value"
     info = loaded.positions.get(path)
     if info is not None and hint is None:
         hint = info.yaml11_surprise()
+    hint = hint or None
     location = loaded.location(path, key=key_location)
     return Diagnostic(code, Severity.ERROR, message, location, path, hint)
 

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from khaosobs.domain.provenance import project_root
 from khaosobs.output import OutputFile
 
 MANIFEST = "khaosobs-manifest.json"
@@ -31,6 +32,7 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # generated before, no longer yielded
     current: dict[str, str | None] = field(default_factory=dict)  # what is on disk now, for diffs
+    unowned: list[str] = field(default_factory=list)  # to write over a file no render of ours wrote
 
     @property
     def stale(self) -> bool:
@@ -78,6 +80,8 @@ def plan(outdir: Path, files: list[OutputFile], targets: list[str] | None = None
         on_disk = _read(_safe(outdir, file.path))
         result.current[file.path] = on_disk
         (result.unchanged if on_disk == file.content else result.written).append(file.path)
+        if on_disk is not None and on_disk != file.content and file.path not in previous:
+            result.unowned.append(file.path)
     for path, target in sorted(previous.items()):
         if path not in owned and (targets is None or target in targets):
             result.current[path] = _read(_safe(outdir, path))
@@ -122,7 +126,11 @@ def atomic_write(path: Path, content: str) -> None:
 
 
 def diff(result: Plan) -> str:
-    """A unified diff from what is on disk to what the spec yields."""
+    """A unified diff from what is on disk to what the spec yields, with paths from the project root
+    (so `git apply` takes it there)."""
+    root = project_root(result.outdir)
+    folder = result.outdir.resolve()
+    prefix = folder.relative_to(root).as_posix() + "/" if folder.is_relative_to(root) and folder != root else ""
     chunks: list[str] = []
     wanted = {f.path: f.content for f in result.files}
     wanted[MANIFEST] = result.manifest_text
@@ -133,7 +141,7 @@ def diff(result: Plan) -> str:
             continue
         chunks.extend(difflib.unified_diff(
             (before or "").splitlines(keepends=True), (after or "").splitlines(keepends=True),
-            fromfile=f"a/{path}" if before is not None else "/dev/null",
-            tofile=f"b/{path}" if after is not None else "/dev/null",
+            fromfile=f"a/{prefix}{path}" if before is not None else "/dev/null",
+            tofile=f"b/{prefix}{path}" if after is not None else "/dev/null",
         ))
     return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)

@@ -27,7 +27,7 @@ def synthetic_spec(services: int) -> str:
             f"      - {{name: {prefix}_errors_total, type: counter, help: Failed requests, labels: [route]}}",
             "    alerts:",
             f"      - name: HighLatency{i}",
-            "        expr: histogram_quantile(0.99, sum by (le) "
+            "        expr: histogram_quantile(0.99, sum by (le, route) "
             f"(rate({prefix}_request_duration_seconds_bucket[5m]))) > 1",
             "        for: 5m",
             "        severity: warning",

@@ -235,7 +235,7 @@ def test_yaml_bomb_is_refused_fast() -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "github"])
 @pytest.mark.parametrize(
-    "case", ["promql-histogram-quantile-base", "secret-discord-webhook", "yaml-duplicate-key"]
+    "case", ["promql-histogram-quantile-base", "secret-discord-webhook", "yaml-duplicate-key", "credentials-masked"]
 )
 def test_report_formats(case: str, fmt: str, snapshot: object) -> None:
     result = run_in_process("validate", "--format", fmt, (INVALID / f"{case}.yaml").relative_to(ROOT))

@@ -61,7 +61,8 @@ def test_check_passes_on_a_fresh_tree_and_fails_with_a_diff_on_drift(rendered: P
     edited = tree(rendered)
     result = run_khaosobs("render", EXAMPLE, "-o", rendered, "--check")
     assert result.returncode == 1
-    relative = victim.relative_to(rendered).as_posix()
+    # paths from the project root (outside a git repository: the folder holding the output folder)
+    relative = f"{rendered.name}/{victim.relative_to(rendered).as_posix()}"
     assert f"--- a/{relative}" in result.stdout and f"+++ b/{relative}" in result.stdout
     assert "-# hand edit" in result.stdout
     assert "stale" in result.stderr
@@ -71,7 +72,7 @@ def test_check_passes_on_a_fresh_tree_and_fails_with_a_diff_on_drift(rendered: P
 def test_check_reports_a_missing_tree(tmp_path: Path) -> None:
     result = run_khaosobs("render", EXAMPLE, "-o", tmp_path / "nothing-here", "--check")
     assert result.returncode == 1
-    assert "+++ b/prometheus/rules/discord-ops-bot.yml" in result.stdout
+    assert "+++ b/nothing-here/prometheus/rules/discord-ops-bot.yml" in result.stdout
     assert not (tmp_path / "nothing-here").exists()
 
 

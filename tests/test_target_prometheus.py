@@ -109,7 +109,7 @@ services:
       - {name: api_requests_total, type: counter, help: Requests, labels: [code, route]}
     alerts:
       - name: ApiDown
-        expr: sum(rate(api_requests_total{code=~"5.."}[5m])) > 1
+        expr: sum by (route) (rate(api_requests_total{code=~"5.."}[5m])) > 1
         for: 0m
         severity: critical
         summary: "API: {{ $labels.route }} says \"no\" # not a comment"

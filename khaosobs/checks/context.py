@@ -15,6 +15,7 @@ from khaosobs.loader import LoadedSpec, Path_
 from khaosobs.model import Alert, LogAlert, Metric, Route, Service, Spec
 
 if TYPE_CHECKING:
+    from khaosobs.checks._labels import LabelIndex
     from khaosobs.checks._series import SeriesIndex
 
 AlertKind = Literal["alerts", "log_alerts"]
@@ -135,6 +136,13 @@ class CheckContext:
     @cached_property
     def external_metrics(self) -> set[str]:
         return set(self.spec.external_metrics)
+
+    @cached_property
+    def label_index(self) -> LabelIndex:
+        """The labels every metric, recording rule and expression can carry, built once per check run."""
+        from khaosobs.checks._labels import LabelIndex
+
+        return LabelIndex(self, self.series_index)
 
     @cached_property
     def series_index(self) -> SeriesIndex:

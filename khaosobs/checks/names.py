@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import get_args
+from collections.abc import Hashable, Iterable
 
+from khaosobs.alerts import alert_labels
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.loader import Path_
-from khaosobs.model import AlertSeverity
 from khaosobs.naming import ALERT_NAME_RE, SLUG_RE
 
 
 def _unique(ctx: CheckContext, code: str, what: str, names: Iterable[tuple[str, Path_]],
-            hint: str | None = None) -> Iterable[Diagnostic]:
-    first: dict[str, Path_] = {}
-    for name, path in names:
-        if name in first:
-            where = ctx.location(first[name])
-            line = f" (first on line {where.line})" if where else ""
-            yield ctx.error(code, f'duplicate {what} "{name}"{line}', path, hint or f"every {what} name must be unique")
+            identities: Iterable[Hashable] | None = None, hint: str | None = None) -> Iterable[Diagnostic]:
+    """A name used twice; with `identities`, only when the identity (e.g. name and labels) repeats too."""
+    first: dict[Hashable, Path_] = {}
+    named = list(names)
+    keys = list(identities) if identities is not None else [name for name, _ in named]
+    for (name, path), key in zip(named, keys, strict=True):
+        if key in first:
+            where = ctx.location(first[key])
+            place = f" (first defined at {where.file}:{where.line})" if where else ""
+            yield ctx.error(code, f'duplicate {what} "{name}"{place}', path,
+                            hint or f"every {what} name must be unique")
         else:
-            first[name] = path
+            first[key] = path
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
@@ -35,15 +38,15 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
                             "use lowercase letters, digits and dashes, starting with a letter")
         yield from _unique(ctx, "duplicate-metric", "metric",
                            ((m.name, (*base, "metrics", j, "name")) for j, m in enumerate(service.metrics)))
-        # One name at several severities is Prometheus's tiered-alert idiom (a warning, then a
-        # critical at a higher threshold): the name is unique per severity.
-        for severity in get_args(AlertSeverity):
-            yield from _unique(ctx, "duplicate-alert", "alert", (
-                *((a.name, (*base, "alerts", j, "name")) for j, a in enumerate(service.alerts)
-                  if a.severity == severity),
-                *((a.name, (*base, "log_alerts", j, "name")) for j, a in enumerate(service.log_alerts)
-                  if a.severity == severity),
-            ), "an alert name is unique per severity in a service (a warning and a critical may share it)")
+        # Identity is the name plus the labels, as in Prometheus: the node and Kubernetes mixins give
+        # one alert name several rules that differ in severity or threshold labels
+        yield from _unique(ctx, "duplicate-alert", "alert", (
+            *((a.name, (*base, "alerts", j, "name")) for j, a in enumerate(service.alerts)),
+            *((a.name, (*base, "log_alerts", j, "name")) for j, a in enumerate(service.log_alerts)),
+        ), [*((a.name, tuple(sorted(alert_labels(service, a).items()))) for a in service.alerts),
+            *((a.name, tuple(sorted(alert_labels(service, a).items()))) for a in service.log_alerts)],
+            "an alert is its name and its labels: give the second one a different name or other labels "
+            "(e.g. its own severity)")
         yield from _unique(ctx, "duplicate-SLO", "SLO",
                            ((s.name, (*base, "slos", j, "name")) for j, s in enumerate(service.slos)))
         for j, slo in enumerate(service.slos):

@@ -230,7 +230,8 @@ def _record(ctx: CheckContext, record: str, path: Path_) -> Iterator[Diagnostic]
             path,
             "both would write the same series: name the rule level:metric:operations",
         )
-    elif record.count(":") != 2:
+    elif record.count(":") < 2 or not all(record.split(":")[:2]):
+        # level:metric:operations, where operations may be several (instance:node_cpu:rate:sum)
         yield ctx.warning(
             "record-name",
             f'recording rule "{record}" does not follow level:metric:operations',

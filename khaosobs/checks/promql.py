@@ -3,6 +3,7 @@ metric types correctly (rate() over counters, histogram_quantile() over a histog
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Literal
 
@@ -21,7 +22,7 @@ from khaosobs.checks.context import CheckContext, Role
 from khaosobs.diagnostics import Diagnostic, Location, suggest
 from khaosobs.domain.slo import window_substituted
 from khaosobs.loader import Path_
-from khaosobs.promql import grafana_substituted
+from khaosobs.promql import PROMQL_FUNCTIONS, error_span, grafana_substituted
 from khaosobs.versions import prometheus_version
 
 SAME_LENGTH_WINDOW = "604800s"  # 7d, as long as `$window`: positions in an error_ratio SLI stay right
@@ -42,8 +43,10 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         text, path, role = expression.text, expression.path, expression.role
         analysis = analysis_for(text, role)
         if analysis.error is not None:
+            span = error_span(text, analysis.error)
             yield ctx.error(
-                "promql-syntax", f"invalid PromQL: {analysis.error}", path, _syntax_hint(text, role)
+                "promql-syntax", f"invalid PromQL: {analysis.error}", path, _syntax_hint(text, role, analysis.error),
+                location=span_location(ctx.loaded, path, text, *span) if span else None,
             )
             continue
         for what, since, hint in analysis.compat:
@@ -66,7 +69,10 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         yield from _references(ctx, index, bucket_rules, text, path, analysis)
 
 
-def _syntax_hint(text: str, role: Role) -> str | None:
+def _syntax_hint(text: str, role: Role, error: str = "") -> str | None:
+    unknown = re.search(r"unknown function with name '([^']+)'", error)
+    if unknown:
+        return suggest(unknown.group(1), PROMQL_FUNCTIONS) or "see Prometheus' function reference"
     if "{{" in text:
         return "an expression is PromQL, not a Go template: `{{ ... }}` belongs in summary/description"
     if role == "panel" and "$" in text:

@@ -9,8 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
-from khaosobs.diagnostics import Diagnostic
-from khaosobs.routing import MATCHER_HINT, ROOT_PATH, MatcherError, build_tree, route_alerts, route_problems
+from khaosobs.diagnostics import Diagnostic, format_path
+from khaosobs.routing import (
+    MATCHER_HINT,
+    ROOT_PATH,
+    MatcherError,
+    build_tree,
+    route_alerts,
+    route_problems,
+    shadowing_route,
+)
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
@@ -41,13 +49,19 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         return
     reached = {receiver for item in routed for receiver in item.receivers}
     default = tree.receiver
+    labels = [item.labels for item in routed]
     for i, receiver in enumerate(alerting.receivers):
         # the root's receiver is the catch-all for alerts from outside the spec: unreached is normal
         if receiver.name not in reached and receiver.name != default:
+            shadow = next((found for node in tree.walk() if node.receiver == receiver.name and not node.is_root
+                           and (found := shadowing_route(tree, node, labels)) is not None), None)
+            hint = ("check the matchers of the routes naming it "
+                    "(`khaosobs routes` shows where each alert goes)")
+            if shadow is not None:
+                hint = (f'the route at {format_path(shadow.path)} (receiver "{shadow.receiver}") takes its '
+                        "alerts first: move that route after it, or give that route `continue: true`")
             yield ctx.warning("route-unreached", f'no alert of the spec reaches receiver "{receiver.name}"',
-                              ("alerting", "receivers", i, "name"),
-                              "check the matchers of the routes naming it "
-                              "(`khaosobs routes` shows where each alert goes)")
+                              ("alerting", "receivers", i, "name"), hint)
     if tree.children:
         for item in routed:
             if item.default_only:

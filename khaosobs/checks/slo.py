@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Iterable, Iterator
+from decimal import Decimal
 
 from khaosobs.checks._promql import analyse
 from khaosobs.checks._series import SeriesIndex, series_index
@@ -76,6 +77,15 @@ def _objective(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]
             "e.g. 99.9 for 99.9% good events; 100 leaves no error budget to alert on",
         )
         return
+    if objective < 1:  # a ratio where a percentage belongs: 0.999 means 0.999%, almost surely 99.9%
+        percent = Decimal(repr(objective)) * 100
+        yield ctx.warning(
+            "slo-objective-ratio",
+            f"objective {objective!r} is {objective!r}% good events: an error budget of {100 - objective:g}%",
+            path,
+            f"objective is a percentage: write {percent.normalize():f} for {percent.normalize():f}% good events",
+        )
+        return  # the burn-rate findings would only repeat it
     window_ms = duration_ms(slo.window)
     if not window_ms:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.reporters._redact import mask_credentials
 from khaosobs.sources import SourceFile
 
 
@@ -23,6 +24,6 @@ def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str
             props += [f"file={_escape_property(d.location.file)}", f"line={d.location.line}",
                       f"col={d.location.column}"]
         props.append(f"title={_escape_property('khaosobs ' + d.code)}")
-        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        message = mask_credentials(d.message + (f" (hint: {d.hint})" if d.hint else ""))
         lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
     return "\n".join(lines) + ("\n" if lines else "")

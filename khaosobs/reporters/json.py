@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.reporters._redact import mask_credentials
 from khaosobs.sources import SourceFile
+
+
+def _masked(finding: dict[str, Any]) -> dict[str, Any]:
+    for key in ("message", "hint"):
+        if isinstance(finding.get(key), str):
+            finding[key] = mask_credentials(finding[key])
+    return finding
 
 
 def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str:
@@ -14,6 +23,6 @@ def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str
         "valid": errors == 0,
         "errors": errors,
         "warnings": len(diagnostics) - errors,
-        "diagnostics": [d.to_dict() for d in diagnostics],
+        "diagnostics": [_masked(d.to_dict()) for d in diagnostics],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

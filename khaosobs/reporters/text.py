@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from khaosobs.codes import code_info
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.reporters._redact import mask_credentials
 from khaosobs.sources import SourceFile
 
 
@@ -31,12 +32,13 @@ def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str
     for d in diagnostics:
         loc = d.location
         where = f"{loc.file}:{loc.line}:{loc.column}: " if loc else ""
-        lines = [f"{where}{d.severity.value}[{d.code}]: {d.message}"]
+        lines = [f"{where}{d.severity.value}[{d.code}]: {mask_credentials(d.message)}"]
         source = sources.get(loc.file) if loc else None
         if loc is not None and source is not None:
             text = source.line(loc.line)
             for start, length in secrets.get((loc.file, loc.line), []) if text else []:
                 text = _mask(text, start, length)
+            text = mask_credentials(text)
             if text:
                 shown = text if len(text) <= 200 else text[:200] + "…"
                 gutter = str(loc.line)
@@ -49,7 +51,7 @@ def report(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str
         if d.path:
             lines.append(f"  at: {d.path_text}")
         if d.hint:
-            lines.append(f"  hint: {d.hint}")
+            lines.append(f"  hint: {mask_credentials(d.hint)}")
         blocks.append("\n".join(lines))
     errors = sum(1 for d in diagnostics if d.severity.value == "error")
     warnings = len(diagnostics) - errors

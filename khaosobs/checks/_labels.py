@@ -1,0 +1,85 @@
+"""The labels each metric, recording rule and expression of a spec can carry, computed once per
+check run (`CheckContext.label_index`) for the checks that judge labels."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from khaosobs.checks._series import SLO_RECORD_PREFIX, SeriesIndex
+from khaosobs.domain.labels import UNKNOWN, LabelAnalysis, LabelMisuse, LabelSet, analyse_labels, series_labels
+from khaosobs.promql import PromQLError, parse_promql
+
+if TYPE_CHECKING:
+    from khaosobs.checks.context import CheckContext
+
+
+@lru_cache(maxsize=16384)
+def parsed_tree(text: str) -> Any:
+    try:
+        return parse_promql(text)
+    except PromQLError:
+        return None
+
+
+class LabelIndex:
+    """The labels each metric, recording rule and expression of the spec can carry."""
+
+    def __init__(self, ctx: CheckContext, index: SeriesIndex) -> None:
+        self.ctx = ctx
+        self.index = index
+        self._records: dict[str, list[tuple[str, list[str]]]] = {}
+        for service in ctx.spec.services:
+            for rule in service.recording_rules:
+                self._records.setdefault(rule.record, []).append((rule.expr, list(rule.labels)))
+        self._resolved: dict[str, LabelSet] = {}
+        self._analyses: dict[str, LabelAnalysis] = {}
+        self._resolving: set[str] = set()
+
+    def resolve(self, name: str) -> LabelSet:
+        found = self._resolved.get(name)
+        if found is not None:
+            return found
+        if name in self._resolving:
+            return UNKNOWN  # a recording rule reading itself (a cycle): nothing can be said
+        self._resolving.add(name)
+        try:
+            found = self._resolve(name)
+        finally:
+            self._resolving.discard(name)
+        self._resolved[name] = found
+        return found
+
+    def _resolve(self, name: str) -> LabelSet:
+        if name in self._records:
+            result = LabelSet()
+            for expr, labels in self._records[name]:
+                result = result.union(self.expression(expr).with_labels(labels))
+            return result
+        series = self.index.get(name)
+        if series is None or name.startswith(SLO_RECORD_PREFIX) or series.metric is None:
+            return UNKNOWN
+        declared = self.ctx.metrics.get(series.metric)
+        if declared is None:  # pragma: no cover - the index is built from ctx.metrics
+            return UNKNOWN
+        if series.kind == "bucket":
+            return series_labels(declared[0].labels, "bucket")
+        if series.kind == "summary-quantile":
+            return series_labels(declared[0].labels, "summary-quantile")
+        return series_labels(declared[0].labels, "plain")
+
+    def analysis(self, text: str) -> LabelAnalysis:
+        """The expression's labels and misused labels, once per distinct text (UNKNOWN: no parse)."""
+        found = self._analyses.get(text)
+        if found is None:
+            tree = parsed_tree(text)
+            found = LabelAnalysis(UNKNOWN) if tree is None else analyse_labels(tree, self.resolve)
+            self._analyses[text] = found
+        return found
+
+    def expression(self, text: str) -> LabelSet:
+        """What the expression's result can carry (UNKNOWN when it does not parse)."""
+        return self.analysis(text).result
+
+    def misuses(self, text: str) -> list[LabelMisuse]:
+        return self.analysis(text).misuses
