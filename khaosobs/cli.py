@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from khaosobs.pipeline import Validation
+    from khaosobs.commands.validate import Validation
 
 def _flags_without_types() -> None:
     """typer shows a flag's type in --help (`--strict <bool>`); a flag takes no value: show none."""
@@ -83,14 +83,14 @@ def _err(text: str) -> None:
 
 
 def _report(validation: Validation, fmt: str, *, stream: str = "stdout") -> None:
-    from khaosobs.reporters import reporter
+    from khaosobs.diagnostics.reporters import reporter
 
     text = reporter(fmt)(validation.diagnostics.sorted(), validation.sources)
     (_out if stream == "stdout" else _err)(text)
 
 
 def _check_format(fmt: str) -> None:
-    from khaosobs.reporters import FORMATS
+    from khaosobs.diagnostics.reporters import FORMATS
 
     if fmt not in FORMATS:
         _err(f"khaosobs: --format must be one of {', '.join(FORMATS)}, not {fmt!r}\n")
@@ -106,7 +106,7 @@ def _check_templates(templates: Path | None) -> None:
 def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str,
                 env: str | None = None) -> Validation:
     """Validate and report findings on stderr; exit 1 with `refusal` when the spec is invalid."""
-    from khaosobs.environments import validate_spec
+    from khaosobs.spec.environments import validate_spec
 
     validation = validate_spec(_spec_paths(specs), env)
     if validation.diagnostics.items:
@@ -120,7 +120,7 @@ def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str,
 @app.command()
 def validate(specs: SpecArg = None, fmt: FormatOpt = "text", strict: StrictOpt = False, env: EnvOpt = None) -> None:
     """Check a spec: structure, references, PromQL, naming, secrets. Every problem at once."""
-    from khaosobs.environments import ALL, environment_names, validate_spec
+    from khaosobs.spec.environments import ALL, environment_names, validate_spec
 
     _check_format(fmt)
     names = environment_names(_spec_paths(specs)) if env == ALL else [env]
@@ -157,7 +157,7 @@ def render(
     ] = False,
 ) -> None:
     """Validate, then write the generated files (atomically; stale files removed)."""
-    from khaosobs.environments import ALL, environment_names
+    from khaosobs.spec.environments import ALL, environment_names
     from khaosobs.targets import target_names
 
     _check_format(fmt)
@@ -188,9 +188,9 @@ def render(
 
 def _render_one(specs: list[Path] | None, output: Path, target: list[str] | None, check: bool,
                 templates: Path | None, strict: bool, fmt: str, env: str | None, force: bool) -> None:
+    from khaosobs.commands.render import render_outputs
     from khaosobs.domain.provenance import source_name
-    from khaosobs.render import render_outputs
-    from khaosobs.writer import apply, diff, plan
+    from khaosobs.output.writer import apply, diff, plan
 
     validation = _valid_spec(specs, fmt, strict, "nothing was written", env)
     assert validation.spec is not None and validation.loaded is not None
@@ -212,7 +212,7 @@ def _render_one(specs: list[Path] | None, output: Path, target: list[str] | None
         _err(f"khaosobs: {output} is up to date ({len(result.files)} files)\n")
         raise typer.Exit(EXIT_OK)
     apply(result)
-    from khaosobs.summary import print_summary
+    from khaosobs.commands.summary import print_summary
 
     print_summary(result)
 
@@ -227,7 +227,7 @@ def test_command(
     env: EnvOpt = None,
 ) -> None:
     """Run the spec's alert tests with the real `promtool test rules`; exit 1 when one fails."""
-    from khaosobs.promtool_tests import PromtoolMissing, format_report, run_alert_tests
+    from khaosobs.commands.alert_tests import PromtoolMissing, format_report, run_alert_tests
 
     _check_format(fmt)
     _check_templates(templates)
@@ -251,8 +251,8 @@ def explain(
     every: Annotated[bool, typer.Option("--all", help="Every code (the text of docs/checks.md)")] = False,
 ) -> None:
     """What a diagnostic code means and how to fix it."""
-    from khaosobs.codes import REGISTRY, checks_document
-    from khaosobs.codes import explain as explain_code
+    from khaosobs.diagnostics.codes import REGISTRY, checks_document
+    from khaosobs.diagnostics.codes import explain as explain_code
 
     if every:
         _out(checks_document())
@@ -270,7 +270,7 @@ def explain(
 @app.command()
 def schema() -> None:
     """Print the spec's JSON Schema (for editors and check-jsonschema)."""
-    from khaosobs.jsonschema_export import spec_schema_text
+    from khaosobs.spec.json_schema import spec_schema_text
 
     _out(spec_schema_text())
 
@@ -282,7 +282,7 @@ def routes(
     env: EnvOpt = None,
 ) -> None:
     """Show where every alert goes: the receiver(s) Alertmanager's routing tree picks for its labels."""
-    from khaosobs.routing import effective_alerting, route_alerts
+    from khaosobs.domain.routing import effective_alerting, route_alerts
 
     if fmt not in ("table", "json"):
         _err(f"khaosobs: --format must be table or json, not {fmt!r}\n")
@@ -294,7 +294,7 @@ def routes(
              "alerts go nowhere\n")
     routed = route_alerts(validation.spec)
     if fmt == "json":
-        from khaosobs.serialise import json_text
+        from khaosobs.output.serialise import json_text
 
         _out(json_text([{"service": r.alert.service, "alert": r.alert.name, "kind": r.alert.kind,
                          "labels": r.labels, "receivers": r.receivers, "default_only": r.default_only}
@@ -320,8 +320,8 @@ def coverage_command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
     """Show every service against the spec's coverage policy; exit 1 when a requirement is unmet."""
-    from khaosobs.coverage import REQUIREMENT_NAMES, as_json, blocking, cell_text, coverage, required
-    from khaosobs.pipeline import validate_paths
+    from khaosobs.commands.validate import validate_paths
+    from khaosobs.domain.coverage import REQUIREMENT_NAMES, as_json, blocking, cell_text, coverage, required
 
     if fmt not in ("table", "json"):
         _err(f"khaosobs: --format must be table or json, not {fmt!r}\n")
@@ -334,7 +334,7 @@ def coverage_command(
     spec = validation.spec
     rows = coverage(spec)
     if fmt == "json":
-        from khaosobs.serialise import json_text
+        from khaosobs.output.serialise import json_text
 
         _out(json_text(as_json(spec)) + "\n")
     else:
@@ -362,9 +362,9 @@ def import_command(
     report: Annotated[Path | None, typer.Option("--report", help="Also write the import report here")] = None,
 ) -> None:
     """Turn existing configs into a spec; print what could not be carried."""
+    from khaosobs.diagnostics.reporters import reporter
+    from khaosobs.domain.naming import SLUG_RE
     from khaosobs.importer import ImportInputError, import_files
-    from khaosobs.naming import SLUG_RE
-    from khaosobs.reporters import reporter
 
     if not SLUG_RE.fullmatch(project):
         _err(f"khaosobs: --project must be a slug ([a-z][a-z0-9-]*), not {project!r}\n")
@@ -379,7 +379,7 @@ def import_command(
         _err(reporter("text")(exc.diagnostics, {}))
         _err("khaosobs: an input could not be read; nothing was written\n")
         raise typer.Exit(EXIT_INVALID) from None
-    from khaosobs.writer import atomic_write
+    from khaosobs.output.writer import atomic_write
 
     for name, text in result.files(folder).items():
         atomic_write(output / name if folder else output, text)
@@ -388,7 +388,7 @@ def import_command(
         atomic_write(report, text)
     _err(text)
     if result.remaining:  # reported where they are in the file written
-        from khaosobs.pipeline import validate_paths
+        from khaosobs.commands.validate import validate_paths
 
         _report(validate_paths([output]), "text", stream="stderr")
         _err(f"khaosobs: {output} was written but does not validate yet; fix the findings above\n")
@@ -402,8 +402,8 @@ def init(
     project: Annotated[str | None, typer.Option("--project", help="Project slug (default: the folder's name)")] = None,
 ) -> None:
     """Start a project: a spec for one service, a pre-commit config, a CI workflow, .gitignore lines."""
-    from khaosobs.naming import SLUG_RE, slugify
-    from khaosobs.scaffold import existing, plan_scaffold, write_scaffold
+    from khaosobs.commands.init import existing, plan_scaffold, write_scaffold
+    from khaosobs.domain.naming import SLUG_RE, slugify
 
     name = project if project is not None else slugify(folder.resolve().name)
     if not SLUG_RE.fullmatch(name):

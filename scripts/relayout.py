@@ -202,7 +202,8 @@ def rewrite_python(text: str, modules: dict[str, str]) -> str:
     from_re = re.compile(rf"^([ \t]*)from ({_alternation(sorted(packages))}) import (\([^)]*\)|[^\n#]+?)[ \t]*$",
                          re.MULTILINE)
     text = from_re.sub(from_import, text)
-    name_re = re.compile(rf"(?<![\w.])({_alternation(list(modules))})(?![\w])")
+    # `(?<!")`…`(?!")`: a quoted "khaosobs.summary" is a Go template's name in a message template, not a module
+    name_re = re.compile(rf"(?<![\w.\"])({_alternation(list(modules))})(?![\w\"])")
     return name_re.sub(lambda m: modules[m.group(1)], text)
 
 
@@ -236,8 +237,9 @@ def move_files(root: Path, *, dry_run: bool) -> list[str]:
             if not dry_run:
                 init.write_text(f'"""{doc}"""\n', encoding="utf-8")
                 git("add", str(init.relative_to(root)), root=root)
-    # a folder emptied by the moves (khaosobs/reporters) leaves only bytecode behind
-    for old in MOVES:
+    # a package emptied by the moves (khaosobs/reporters) leaves only bytecode behind; a folder of
+    # data (tests/__snapshots__) holds no .py file at all and is never removed
+    for old in (old for old in MOVES if old.endswith(".py")):
         folder = (root / old).parent
         if folder != root and folder.is_dir() and not any(p.suffix == ".py" for p in folder.rglob("*")):
             done.append(f"remove empty {folder.relative_to(root)}/")

@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
-from khaosobs import naming
-from khaosobs.naming import python_metric_identifier
+from khaosobs.domain import naming
+from khaosobs.domain.naming import python_metric_identifier
 from tests.conftest import ROOT, run_khaosobs
 
 pytestmark = pytest.mark.realtools

@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_khaosobs
-from tests.realtools import tool
+from tests.support.realtools import tool
 
 pytestmark = pytest.mark.realtools
 

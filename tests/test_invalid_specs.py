@@ -144,7 +144,7 @@ def _merge_conflict(folder: Path) -> str:
 
 
 def _too_large(folder: Path) -> str:
-    from khaosobs.limits import MAX_FILE_BYTES
+    from khaosobs.spec.limits import MAX_FILE_BYTES
 
     with (folder / "too-large.yaml").open("wb") as sparse:  # never read: refused on its size
         sparse.truncate(MAX_FILE_BYTES + 1)
@@ -200,8 +200,8 @@ def test_every_registered_code_has_a_case(
     generated_reports: dict[str, subprocess.CompletedProcess[str]],
     file_reports: dict[str, subprocess.CompletedProcess[str]],
 ) -> None:
-    """Every code of khaosobs/codes.py is emitted by some case above: none is dead or untested."""
-    from khaosobs.codes import REGISTRY
+    """Every code of khaosobs/diagnostics/codes.py is emitted by some case above: none is dead or untested."""
+    from khaosobs.diagnostics.codes import REGISTRY
 
     outputs = [r.stdout + r.stderr for found in (reports, generated_reports, file_reports) for r in found.values()]
     emitted = set(re.findall(r"(?:error|warning)\[([A-Za-z0-9-]+)\]", "".join(outputs)))

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from khaosobs.naming import ALERT_NAME_RE, prometheus_rules_path
+from khaosobs.domain.naming import ALERT_NAME_RE, prometheus_rules_path
 from tests.conftest import run_khaosobs
-from tests.realworld import (
+from tests.support.realworld import (
     CORPUS,
     corpus_metrics,
     listed_metrics,
@@ -34,7 +34,7 @@ EXPECTED_WARNINGS = {"alert-name"}
 # `(instance {{ $labels.instance }})` after an expression that aggregates `instance` away
 # (`sum by (job) (...)`, `absent(...)`, `count(...)`, `... * on (a, b) ...`), so Prometheus
 # renders "instance <no value>" (pint reports the same as alerts/template). The analysis behind
-# it is held to the real Prometheus by tests/test_label_analysis.py.
+# it is held to the real Prometheus by tests/checks/test_label_analysis.py.
 EXPECTED_ERRORS = {"template-label-unknown"}
 _PATH_RE = re.compile(r"services\[(\d+)\]\.alerts\[(\d+)\]\.(summary|description)")
 _LABEL_RE = re.compile(r'reads label "([^"]+)"')

@@ -21,13 +21,15 @@ def relayout() -> ModuleType:
 
 
 LATE_BRANCH = """\
-from khaosobs.loader import Path_
-from khaosobs import naming, model
-from khaosobs import cli, pipeline as pl
-import khaosobs.routing as routing_module
-from khaosobs.checks._promql import analyse
-from tests.synthetic import synthetic_spec
-x = "khaosobs.checks.promql is not khaosobs.promql"
+from khaosobs.spec.loader import Path_
+from khaosobs.domain import naming
+from khaosobs.spec import model
+from khaosobs import cli
+from khaosobs.commands import validate as pl
+import khaosobs.domain.routing as routing_module
+from khaosobs.domain.promql_analysis import analyse
+from tests.support.synthetic import synthetic_spec
+x = "khaosobs.checks.promql is not khaosobs.domain.promql"
 """
 
 
@@ -50,7 +52,7 @@ def test_imports_of_old_paths_are_rewritten() -> None:
 
 def test_paths_in_prose_are_rewritten_once() -> None:
     module = relayout()
-    text = "see `khaosobs/loader.py`, `khaosobs/checks/promql.py` and khaosobs/reporters/text.py\n"
+    text = "see `khaosobs/spec/loader.py`, `khaosobs/checks/promql.py` and khaosobs/diagnostics/reporters/text.py\n"
     once = module.rewrite_paths(text, module.path_moves())
     assert once == ("see `khaosobs/spec/loader.py`, `khaosobs/checks/promql.py` and "
                     "khaosobs/diagnostics/reporters/text.py\n")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from khaosobs.commands.render import render_outputs
+from khaosobs.commands.validate import validate_paths
 from khaosobs.output import OutputFile
-from khaosobs.pipeline import validate_paths
-from khaosobs.render import render_outputs
 from khaosobs.targets import target_names
 from tests.conftest import ROOT
 

@@ -17,9 +17,9 @@ import yaml
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from khaosobs.pipeline import validate_paths
-from khaosobs.render import render_outputs
-from khaosobs.routing import parse_matchers
+from khaosobs.commands.render import render_outputs
+from khaosobs.commands.validate import validate_paths
+from khaosobs.domain.routing import parse_matchers
 
 NASTY = [
     '"', "'", ":", ": ", "#", " #", "\n", "\\", "{{ $labels.x }}", "{{route}}", "{% raw %}", "{#", "${env:X}",

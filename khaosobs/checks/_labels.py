@@ -6,9 +6,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from khaosobs.checks._series import SLO_RECORD_PREFIX, SeriesIndex
 from khaosobs.domain.labels import UNKNOWN, LabelAnalysis, LabelMisuse, LabelSet, analyse_labels, series_labels
-from khaosobs.promql import PromQLError, parse_promql
+from khaosobs.domain.promql import PromQLError, parse_promql
+from khaosobs.domain.series import SLO_RECORD_PREFIX, SeriesIndex
 
 if TYPE_CHECKING:
     from khaosobs.checks.context import CheckContext

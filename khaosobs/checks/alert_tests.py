@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from khaosobs.checks._promql import analyse
-from khaosobs.checks._series import SeriesIndex, series_index
-from khaosobs.checks._text import span_location
+from khaosobs.checks._support import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, suggest
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
-from khaosobs.loader import Path_
-from khaosobs.model import AlertTest
-from khaosobs.promql import outside_strings
+from khaosobs.domain.promql import outside_strings
+from khaosobs.domain.promql_analysis import analyse
+from khaosobs.domain.series import SeriesIndex, series_index
+from khaosobs.spec.loader import Path_
+from khaosobs.spec.model import AlertTest
 
 _NUMBER = r"(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[iI][nN][fF]|[nN][aA][nN])"
 # promtool's series values: `1 2 3`, `_` (no sample), `stale`, `a+bxN` / `a-bxN` (N+1 samples), `axN`, `_xN`

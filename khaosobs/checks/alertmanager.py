@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.domain.matchers import MATCHER_HINT, MatcherError, parse_matchers
+from khaosobs.domain.naming import file_ref_path
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
+from khaosobs.domain.receivers import HTTP_SECRETS, IntegrationKind, SecretField, integrations, required_version
 from khaosobs.domain.secret_refs import SECRET_REFERENCE_RE
-from khaosobs.loader import Path_
-from khaosobs.model import HttpIntegration, Receiver, Route, WebhookReceiver
-from khaosobs.naming import file_ref_path
-from khaosobs.receivers import HTTP_SECRETS, IntegrationKind, SecretField, integrations, required_version
-from khaosobs.versions import Version, alertmanager_version, version_text
+from khaosobs.domain.versions import Version, alertmanager_version, version_text
+from khaosobs.spec.loader import Path_
+from khaosobs.spec.model import HttpIntegration, Receiver, Route, WebhookReceiver
 
 _FILE_HINT = ('mount the {what} as a file and write {key}: "file:/etc/alertmanager/secrets/{file_name}"')
 _TEMPLATE_MARK = "{{"  # a Go template: Alertmanager expands it per notification, khaosobs cannot check it
@@ -124,7 +124,7 @@ def _webhook(ctx: CheckContext, hook: WebhookReceiver, path: Path_) -> Iterable[
 
 def _options(ctx: CheckContext, receiver: Receiver, path: Path_) -> Iterable[Diagnostic]:
     """The integrations' own options: what Alertmanager refuses at load time (email without `from`,
-    `smarthost` or its port, Telegram chat 0; held to amtool 0.28 in tests/test_receivers.py), and
+    `smarthost` or its port, Telegram chat 0; held to amtool 0.28 in tests/checks/test_receivers.py), and
     what PagerDuty and Opsgenie refuse at send time (an unknown severity or priority), which
     Alertmanager would only log when the page is lost."""
     if receiver.pagerduty is not None:

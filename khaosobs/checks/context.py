@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
-from khaosobs.dashboards import spec_panels
 from khaosobs.diagnostics import Diagnostic, Location, Severity
+from khaosobs.domain.dashboards import spec_panels
 from khaosobs.domain.routes import ROUTE_ROOT
-from khaosobs.loader import LoadedSpec, Path_
-from khaosobs.model import Alert, LogAlert, Metric, Route, Service, Spec
+from khaosobs.spec.loader import LoadedSpec, Path_
+from khaosobs.spec.model import Alert, LogAlert, Metric, Route, Service, Spec
 
 if TYPE_CHECKING:
     from khaosobs.checks._labels import LabelIndex
-    from khaosobs.checks._series import SeriesIndex
+    from khaosobs.domain.series import SeriesIndex
 
 AlertKind = Literal["alerts", "log_alerts"]
 Language = Literal["promql", "logql"]
@@ -58,13 +58,13 @@ class CheckContext:
 
     def error(self, code: str, message: str, path: Path_, hint: str | None = None, *,
               key: bool = False, location: Location | None = None, refers_to: str | None = None) -> Diagnostic:
-        """An error finding; `code` must be declared in khaosobs/codes.py (UnknownCode otherwise)."""
+        """An error finding; `code` must be declared in khaosobs/diagnostics/codes.py (UnknownCode otherwise)."""
         return Diagnostic(code, Severity.ERROR, message, location or self.location(path, key=key), path, hint,
                           refers_to)
 
     def warning(self, code: str, message: str, path: Path_, hint: str | None = None, *,
                 key: bool = False, location: Location | None = None, refers_to: str | None = None) -> Diagnostic:
-        """A warning finding; `code` must be declared in khaosobs/codes.py (UnknownCode otherwise)."""
+        """A warning finding; `code` must be declared in khaosobs/diagnostics/codes.py (UnknownCode otherwise)."""
         return Diagnostic(code, Severity.WARNING, message, location or self.location(path, key=key), path, hint,
                           refers_to)
 
@@ -147,6 +147,6 @@ class CheckContext:
     @cached_property
     def series_index(self) -> SeriesIndex:
         """Every series name the spec defines and its kind, built once per check run."""
-        from khaosobs.checks._series import SeriesIndex
+        from khaosobs.domain.series import SeriesIndex
 
         return SeriesIndex(self)

@@ -1,6 +1,6 @@
 """The coverage policy: every requirement of the spec's `policy` block, met by every service.
 
-What counts as meeting a requirement lives in `khaosobs.coverage` (also behind `khaosobs coverage`).
+What counts as meeting a requirement lives in `khaosobs.domain.coverage` (also behind `khaosobs coverage`).
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
-from khaosobs.coverage import CODE, unmet
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.coverage import CODE, unmet
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from khaosobs import naming
-from khaosobs.alerts import RUNBOOK_PLACEHOLDERS, runbook_placeholders
 from khaosobs.checks.context import CheckContext
-from khaosobs.dashboards import (
+from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain import naming
+from khaosobs.domain.alerts import RUNBOOK_PLACEHOLDERS, runbook_placeholders
+from khaosobs.domain.dashboards import (
     DEFAULT_LABEL_FILTERS,
     GRAFANA_MAJORS,
     PANELS_WITHOUT_QUERY,
@@ -23,13 +24,12 @@ from khaosobs.dashboards import (
     spec_panels,
     undefined_variables,
 )
-from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import Path_
-from khaosobs.model import Dashboard, Metric, Panel
-from khaosobs.naming import LABEL_NAME_RE
-from khaosobs.promql_print import selectors
-from khaosobs.targets._units import common_unit
-from khaosobs.versions import parse_version
+from khaosobs.domain.naming import LABEL_NAME_RE
+from khaosobs.domain.promql_print import selectors
+from khaosobs.domain.units import common_unit
+from khaosobs.domain.versions import parse_version
+from khaosobs.spec.loader import Path_
+from khaosobs.spec.model import Dashboard, Metric, Panel
 
 LINTED_TYPES = frozenset({"stat", "timeseries", "gauge", "table"})  # dashboard-linter's panel rules
 TIME_SERIES_OPTIONS = ("stacking", "fill")

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.domain.durations import GRAFANA_REFRESH_RE, duration_ms
-from khaosobs.loader import Path_
+from khaosobs.spec.loader import Path_
 
 
 def _hint(text: str) -> str:

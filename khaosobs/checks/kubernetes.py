@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.kubernetes import is_dns1123_label, is_dns1123_subdomain, is_label_key, is_label_value
+from khaosobs.domain.kubernetes import is_dns1123_label, is_dns1123_subdomain, is_label_key, is_label_value
 
 LABEL_SETTINGS = ("labels", "grafana_sidecar_labels", "grafana_datasource_labels", "grafana_instance_selector",
                   "loki_rule_labels")

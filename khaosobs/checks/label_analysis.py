@@ -13,21 +13,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from khaosobs.alerts import alert_labels, slo_alert_labels, slo_tiers
 from khaosobs.checks._labels import LabelIndex
-from khaosobs.checks._promql import analyse
-from khaosobs.checks._text import span_location
+from khaosobs.checks._support import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location, suggest
+from khaosobs.domain.alerts import alert_labels, slo_alert_labels, slo_tiers
 from khaosobs.domain.gotemplate import label_reads
 from khaosobs.domain.labels import (
     UNKNOWN,
     LabelSet,
 )
-from khaosobs.loader import Path_
-from khaosobs.naming import LABEL_NAME_RE
-from khaosobs.promql import grafana_substituted, outside_strings
-from khaosobs.routing import MatcherError, parse_matcher, route_problems
+from khaosobs.domain.naming import LABEL_NAME_RE
+from khaosobs.domain.promql import grafana_substituted, outside_strings
+from khaosobs.domain.promql_analysis import analyse
+from khaosobs.domain.routing import MatcherError, parse_matcher, route_problems
+from khaosobs.spec.loader import Path_
 
 ALERT_RESULT_LABELS = ("alertname",)  # Prometheus adds it to every alert
 ALERTS_SERIES_LABELS = ("alertname", "alertstate")  # and these to the ALERTS series tests query

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from khaosobs.checks._text import label_keys
+from khaosobs.checks._support import label_keys
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.domain.annotations import ANNOTATION_FIELDS
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
-from khaosobs.loader import Path_
-from khaosobs.model import Alert, AlertRule, LogAlert, Service
+from khaosobs.spec.loader import Path_
+from khaosobs.spec.model import Alert, AlertRule, LogAlert, Service
 
 # Annotations khaosobs writes from the alert's own fields.
 

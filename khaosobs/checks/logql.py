@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from khaosobs.checks._text import span_location
+from khaosobs.checks._support import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.domain.logql import EXAMPLE, Problem, analyse_logql
-from khaosobs.loader import Path_
+from khaosobs.spec.loader import Path_
 
 
 def _report(ctx: CheckContext, text: str, path: Path_, problem: Problem) -> Diagnostic:

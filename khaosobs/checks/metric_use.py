@@ -10,12 +10,12 @@ from typing import Any
 import promql_parser
 
 from khaosobs.checks._labels import parsed_tree
-from khaosobs.checks._promql import name_offsets
-from khaosobs.checks._text import span_location
+from khaosobs.checks._support import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import Path_
-from khaosobs.promql import grafana_substituted
+from khaosobs.domain.promql import grafana_substituted
+from khaosobs.domain.promql_analysis import name_offsets
+from khaosobs.spec.loader import Path_
 
 COUNTER_READERS = frozenset({"rate", "irate", "increase", "resets"})
 # Functions and aggregations that count series or samples: a raw counter there is fine.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 
-from khaosobs.alerts import alert_labels
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import Path_
-from khaosobs.naming import ALERT_NAME_RE, SLUG_RE
+from khaosobs.domain.alerts import alert_labels
+from khaosobs.domain.naming import ALERT_NAME_RE, SLUG_RE
+from khaosobs.spec.loader import Path_
 
 
 def _unique(ctx: CheckContext, code: str, what: str, names: Iterable[tuple[str, Path_]],

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
-from khaosobs.dashboards import PANELS_WITHOUT_QUERY, spec_panels
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.dashboards import PANELS_WITHOUT_QUERY, spec_panels
 from khaosobs.domain.logql import analyse_logql
 
 GRID_COLUMNS = 24

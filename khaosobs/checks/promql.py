@@ -7,7 +7,11 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Literal
 
-from khaosobs.checks._promql import (
+from khaosobs.checks._support import span_location
+from khaosobs.checks.context import CheckContext, Role
+from khaosobs.diagnostics import Diagnostic, Location, suggest
+from khaosobs.domain.promql import PROMQL_FUNCTIONS, error_span, grafana_substituted
+from khaosobs.domain.promql_analysis import (
     GAUGE_FUNCTIONS,
     RATE_FUNCTIONS,
     Analysis,
@@ -16,14 +20,10 @@ from khaosobs.checks._promql import (
     analyse,
     selector_offset,
 )
-from khaosobs.checks._series import Series, SeriesIndex, series_index
-from khaosobs.checks._text import span_location
-from khaosobs.checks.context import CheckContext, Role
-from khaosobs.diagnostics import Diagnostic, Location, suggest
+from khaosobs.domain.series import Series, SeriesIndex, series_index
 from khaosobs.domain.slo import window_substituted
-from khaosobs.loader import Path_
-from khaosobs.promql import PROMQL_FUNCTIONS, error_span, grafana_substituted
-from khaosobs.versions import prometheus_version
+from khaosobs.domain.versions import prometheus_version
+from khaosobs.spec.loader import Path_
 
 SAME_LENGTH_WINDOW = "604800s"  # 7d, as long as `$window`: positions in an error_ratio SLI stay right
 

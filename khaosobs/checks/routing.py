@@ -1,5 +1,5 @@
 """The routing tree: every matcher parses as Alertmanager parses it, the root is a valid root, and
-every alert of the spec goes somewhere meant for it (khaosobs.routing decides where).
+every alert of the spec goes somewhere meant for it (khaosobs.domain.routing decides where).
 
 An undefined receiver is reported by checks/references.py.
 """
@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, format_path
-from khaosobs.routing import (
+from khaosobs.domain.routing import (
     MATCHER_HINT,
     ROOT_PATH,
     MatcherError,

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.kubernetes import is_dns1123_label, is_label_key, is_label_value
-from khaosobs.scrape import COLLECTOR_JOB
+from khaosobs.domain.kubernetes import is_dns1123_label, is_label_key, is_label_value
+from khaosobs.domain.scrape import COLLECTOR_JOB
 
 HOST_PORT_RE = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):(\d{1,5})")
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from khaosobs.checks._text import span_location, walk_strings
+from khaosobs.checks._support import span_location, walk_strings
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.domain.secret_refs import SECRET_REFERENCE_RE
-from khaosobs.loader import LoadedSpec, Path_
-from khaosobs.structure import model_at
+from khaosobs.spec.loader import LoadedSpec, Path_
+from khaosobs.spec.structure import model_at
 
 REFERENCE_HINT = (
     "name the secret instead of writing it: `vault://kv/path#key`, `env:NAME` or `file:/path`; "

@@ -10,12 +10,13 @@ import math
 from collections.abc import Generator, Iterable, Iterator
 from decimal import Decimal
 
-from khaosobs.checks._promql import analyse
-from khaosobs.checks._series import SeriesIndex, series_index
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, suggest
 from khaosobs.domain.durations import duration_ms
+from khaosobs.domain.naming import ALERT_NAME_RE, dashboard_uid, slo_dashboard_uid
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
+from khaosobs.domain.promql_analysis import analyse
+from khaosobs.domain.series import SeriesIndex, series_index
 from khaosobs.domain.slo import (
     TIER_NAMES,
     WINDOW_VARIABLE,
@@ -28,9 +29,8 @@ from khaosobs.domain.slo import (
     tier_conditions,
     tier_options,
 )
-from khaosobs.loader import Path_
-from khaosobs.model import SLO, SLOTier
-from khaosobs.naming import ALERT_NAME_RE, dashboard_uid, slo_dashboard_uid
+from khaosobs.spec.loader import Path_
+from khaosobs.spec.model import SLO, SLOTier
 
 DAY_MS = 86_400_000
 _COUNTER_SUFFIXES = ("_total", "_count", "_bucket")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.naming import MAX_UID, UID_RE, dashboard_uid
+from khaosobs.domain.naming import MAX_UID, UID_RE, dashboard_uid
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:

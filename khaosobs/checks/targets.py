@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.versions import ALERTMANAGER_MIN, OTELCOL_MIN, PROMETHEUS_MIN, Version, parse_version, version_text
+from khaosobs.domain.versions import ALERTMANAGER_MIN, OTELCOL_MIN, PROMETHEUS_MIN, Version, parse_version, version_text
 
 TOOL_NAMES = {"otelcol": "the OpenTelemetry Collector"}
 

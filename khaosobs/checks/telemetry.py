@@ -7,9 +7,9 @@ from urllib.parse import SplitResult, urlsplit
 
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic
-from khaosobs.loader import Path_
-from khaosobs.model import Telemetry
-from khaosobs.naming import OTEL_RESERVED_PORTS, OTLP_HTTP_PORT
+from khaosobs.domain.naming import OTEL_RESERVED_PORTS, OTLP_HTTP_PORT
+from khaosobs.spec.loader import Path_
+from khaosobs.spec.model import Telemetry
 
 
 def _endpoints(t: Telemetry) -> list[tuple[Path_, str, str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from khaosobs.checks._text import span_location
+from khaosobs.checks._support import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, suggest
 from khaosobs.domain.gotemplate import (
@@ -16,7 +16,7 @@ from khaosobs.domain.gotemplate import (
     PROMETHEUS_VARIABLES,
     parse_template,
 )
-from khaosobs.loader import Path_
+from khaosobs.spec.loader import Path_
 
 _FIELDS = ("summary", "description", "runbook_url")
 LITERAL_HINT = 'to show `{{` as text write {{ "{{" }}'

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, suggest
 from khaosobs.domain.routes import ROUTE_ROOT
-from khaosobs.loader import Path_
-from khaosobs.model import TimeInterval
+from khaosobs.spec.loader import Path_
+from khaosobs.spec.model import TimeInterval
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",

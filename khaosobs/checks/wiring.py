@@ -8,7 +8,7 @@ the stack's configs look for, or Grafana's links between them silently stop work
   `service.name` to the join label verbatim);
 - the export endpoint's port is the generated Collector's OTLP/HTTP receiver.
 
-The facts themselves (field names, regex, names, ports) live in `khaosobs.wiring`.
+The facts themselves (field names, regex, names, ports) live in `khaosobs.domain.wiring`.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
-from khaosobs import wiring
-from khaosobs.checks._text import span_location
+from khaosobs.checks._support import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location
+from khaosobs.domain import wiring
 from khaosobs.domain.logql import analyse_logql
+from khaosobs.domain.naming import OTLP_HTTP_PORT
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
 from khaosobs.domain.re2 import RegexError, compile_go_regex
-from khaosobs.loader import Path_
-from khaosobs.model import LogFields
-from khaosobs.naming import OTLP_HTTP_PORT
+from khaosobs.spec.loader import Path_
+from khaosobs.spec.model import LogFields
 
 FIELDS_PATH: Path_ = ("telemetry", "logging", "fields")
 REGEX_PATH: Path_ = ("telemetry", "logging", "trace_id_regex")

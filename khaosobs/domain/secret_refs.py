@@ -1,6 +1,6 @@
 """Secret references, the one syntax: a spec names a secret (`vault://kv/path#key`, `env:NAME`,
 `file:/path`) instead of writing it. Checks accept only these; targets turn them into each
-tool's indirection (khaosobs/naming.py)."""
+tool's indirection (khaosobs/domain/naming.py)."""
 
 from __future__ import annotations
 

@@ -27,9 +27,9 @@ from fractions import Fraction
 import promql_parser
 
 from khaosobs.domain.durations import duration_ms
-from khaosobs.model import SLO, Metric, Service, SLOAlertOptions, SLOTier
-from khaosobs.naming import slo_alert_name, slo_no_data_alert_name
-from khaosobs.promql import PromQLError, parse_promql
+from khaosobs.domain.naming import slo_alert_name, slo_no_data_alert_name
+from khaosobs.domain.promql import PromQLError, parse_promql
+from khaosobs.spec.model import SLO, Metric, Service, SLOAlertOptions, SLOTier
 
 FACTOR_PLACES = 6
 TIER_NAMES = ("page", "ticket")

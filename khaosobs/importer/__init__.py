@@ -24,7 +24,7 @@ from khaosobs.importer.rules import SERVICE_KEYS, import_rules
 from khaosobs.importer.sources import Document, ImportInputError, read_documents
 from khaosobs.importer.specwriter import spec_text
 from khaosobs.importer.telemetry import TelemetryImport
-from khaosobs.model import Metric
+from khaosobs.spec.model import Metric
 
 __all__ = ["ImportInputError", "ImportResult", "import_files"]
 

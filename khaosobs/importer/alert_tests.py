@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from khaosobs.domain.naming import prometheus_rules_path
 from khaosobs.importer.report import ImportReport
-from khaosobs.model import Service
-from khaosobs.naming import prometheus_rules_path
+from khaosobs.spec.model import Service
 from khaosobs.targets.prometheus_tests import service_tests, test_file_context
 
 RULES_PREFIX = "../rules/"
@@ -29,7 +29,7 @@ def _text(value: Any) -> Any:
 
 def _expect_labels(expr: str) -> dict[str, str] | None:
     """The labels an ALERTS check asks for (besides alertname and alertstate)."""
-    from khaosobs.promql import PromQLError, parse_promql
+    from khaosobs.domain.promql import PromQLError, parse_promql
 
     try:
         tree = parse_promql(expr)

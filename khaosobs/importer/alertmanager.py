@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from khaosobs.domain.naming import ALERTMANAGER_TEMPLATES_GLOB
+from khaosobs.domain.routing import matcher_text
 from khaosobs.importer.report import ImportReport
-from khaosobs.model import AlertmanagerGlobal
-from khaosobs.naming import ALERTMANAGER_TEMPLATES_GLOB
-from khaosobs.routing import matcher_text
+from khaosobs.spec.model import AlertmanagerGlobal
 
 GLOBAL_KEYS = tuple(AlertmanagerGlobal.model_fields)
 ROUTE_KEYS = ("receiver", "match", "match_re", "matchers", "group_by", "group_wait", "group_interval",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from khaosobs.domain.naming import dashboard_uid
+from khaosobs.domain.units import common_unit
 from khaosobs.importer.report import ImportReport
-from khaosobs.model import Metric
-from khaosobs.naming import dashboard_uid
-from khaosobs.targets._units import common_unit
+from khaosobs.spec.model import Metric
 from khaosobs.targets.grafana import DEFAULT_SIZE
 
 PANEL_TYPES = {"timeseries": "timeseries", "graph": "timeseries", "stat": "stat", "singlestat": "stat",

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any, get_args
 
+from khaosobs.domain.naming import SLUG_RE, slugify
 from khaosobs.importer.report import ImportReport
 from khaosobs.importer.slos import find_slo
 from khaosobs.importer.sources import Document
-from khaosobs.model import AlertSeverity, Service
-from khaosobs.naming import SLUG_RE, slugify
+from khaosobs.spec.model import AlertSeverity, Service
 
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 SERVICE_KEYS = tuple(field.alias or name for name, field in Service.model_fields.items())
@@ -52,8 +52,8 @@ def _common_labels(rules: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def is_logql(expr: str) -> bool:
-    from khaosobs.checks._promql import analyse
     from khaosobs.domain.logql import analyse_logql
+    from khaosobs.domain.promql_analysis import analyse
 
     return analyse(expr).error is not None and not analyse_logql(expr).problems
 

@@ -20,8 +20,8 @@ ITEM_KINDS = ("alerts", "recording_rules", "log_alerts")
 
 def used_metrics(data: dict[str, Any]) -> list[str]:
     """Metric names the PromQL expressions select that no recording rule of the spec records."""
-    from khaosobs.checks._promql import analyse
-    from khaosobs.promql import grafana_substituted
+    from khaosobs.domain.promql import grafana_substituted
+    from khaosobs.domain.promql_analysis import analyse
 
     exprs: list[str] = []
     recorded: set[str] = set()
@@ -45,10 +45,10 @@ def used_metrics(data: dict[str, Any]) -> list[str]:
 def known_series(data: dict[str, Any]) -> set[str]:
     """Series the spec itself defines (its metrics' series, recording rules) or Prometheus always has,
     by the checks' own index; empty when the spec's structure does not hold yet."""
-    from khaosobs.checks._series import SeriesIndex
     from khaosobs.checks.context import CheckContext
-    from khaosobs.loader import LoadError, load_bytes
-    from khaosobs.pipeline import validate_loaded
+    from khaosobs.commands.validate import validate_loaded
+    from khaosobs.domain.series import SeriesIndex
+    from khaosobs.spec.loader import LoadError, load_bytes
 
     bare = {key: value for key, value in data.items() if key != "external_metrics"}
     try:
@@ -74,8 +74,8 @@ def _declare_metrics(data: dict[str, Any]) -> None:
 
 
 def _errors(data: dict[str, Any]) -> list[Diagnostic]:
-    from khaosobs.loader import LoadError, load_bytes
-    from khaosobs.pipeline import validate_loaded
+    from khaosobs.commands.validate import validate_loaded
+    from khaosobs.spec.loader import LoadError, load_bytes
 
     try:
         loaded = load_bytes(spec_text(data).encode("utf-8"), "imported spec")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from khaosobs.alerts import SLO_TIERS
+from khaosobs.domain.alerts import SLO_TIERS
+from khaosobs.domain.naming import slo_alert_name, slo_ratio_record
 from khaosobs.domain.slo import slo_plan
-from khaosobs.model import SLO, Service
-from khaosobs.naming import slo_alert_name, slo_ratio_record
+from khaosobs.spec.model import SLO, Service
 from khaosobs.targets._rules import Rule
 from khaosobs.targets.prometheus import SLO_WINDOWS, slo_rules
 

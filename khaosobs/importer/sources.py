@@ -21,8 +21,8 @@ import yaml
 
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.importer.report import ImportReport
-from khaosobs.limits import MAX_FILE_BYTES
-from khaosobs.loader import display_path
+from khaosobs.spec.limits import MAX_FILE_BYTES
+from khaosobs.spec.loader import display_path
 
 DocumentKind = Literal["rules", "alertmanager", "dashboard", "datasources", "collector", "instrumentation",
                        "alert_tests"]

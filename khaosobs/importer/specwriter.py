@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from khaosobs.serialise import yaml_string, yaml_value
+from khaosobs.output.serialise import yaml_string, yaml_value
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # keys YAML 1.1 would read as something else than text

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from khaosobs.domain.naming import OTLP_GRPC_DEFAULT_PORT
 from khaosobs.importer.report import ImportReport
-from khaosobs.model import LoggingTelemetry, MetricsTelemetry, TracingTelemetry
-from khaosobs.naming import OTLP_GRPC_DEFAULT_PORT
+from khaosobs.spec.model import LoggingTelemetry, MetricsTelemetry, TracingTelemetry
 
 GRAFANA_SECRET = re.compile(r"\$__(env|file)\{([^}]*)\}")
 COLLECTOR_SECRET = re.compile(r"\$\{(env|file):([^}]*)\}")

@@ -16,9 +16,9 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from khaosobs.model import Spec
 from khaosobs.output import OutputFile
-from khaosobs.templating import Renderer
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Spec
 
 RenderFn = Callable[[Spec, Renderer], list[OutputFile]]
 DefaultFn = Callable[[Spec], bool]

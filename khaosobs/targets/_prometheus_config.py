@@ -1,14 +1,14 @@
 """prometheus.yml: global intervals, the rendered rule files, the Alertmanager of the telemetry
-block, a scrape job per service (khaosobs.scrape) and the Collector's prometheus exporter.
+block, a scrape job per service (khaosobs.domain.scrape) and the Collector's prometheus exporter.
 Part of the `prometheus` target (the config names that target's rule files)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from khaosobs import naming
-from khaosobs.model import Spec
-from khaosobs.scrape import COLLECTOR_JOB, ScrapeJob, endpoint_address, scrape_jobs
+from khaosobs.domain import naming
+from khaosobs.domain.scrape import COLLECTOR_JOB, ScrapeJob, endpoint_address, scrape_jobs
+from khaosobs.spec.model import Spec
 
 
 def kubernetes_pod_discovery(job: ScrapeJob) -> dict[str, Any]:

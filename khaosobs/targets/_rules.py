@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from khaosobs.domain.annotations import ANNOTATION_FIELDS
-from khaosobs.model import Alert, LogAlert
+from khaosobs.spec.model import Alert, LogAlert
 
 Rule = dict[str, Any]
 

@@ -5,7 +5,7 @@
 - burn rate per recorded window, with each tier's factors drawn as threshold lines;
 - the state of the SLO's alerts (pending and firing).
 
-Every query reads the series the Prometheus target records (names in `khaosobs.naming`), so the
+Every query reads the series the Prometheus target records (names in `khaosobs.domain.naming`), so the
 dashboard shows exactly what the alerts see. Built as a plain dict (Grafana 11 classic JSON); the
 Grafana target serialises it with its dashboard template.
 """
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from khaosobs import naming
-from khaosobs.dashboards import DATASOURCE_VARIABLE, datasource_variable, project_link
+from khaosobs.domain import naming
+from khaosobs.domain.dashboards import DATASOURCE_VARIABLE, datasource_variable, project_link
 from khaosobs.domain.slo import SLOPlan, decimal_text, slo_plan
-from khaosobs.model import Service, Spec
+from khaosobs.spec.model import Service, Spec
 from khaosobs.targets._rules import promql_selector
 
 # panels read the datasource the dashboard's variable picks (default: the provisioned Prometheus)

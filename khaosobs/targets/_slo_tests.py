@@ -31,8 +31,8 @@ from khaosobs.domain.slo import (
     parse_selector,
     slo_plan,
 )
-from khaosobs.loader import Path_
-from khaosobs.model import Service
+from khaosobs.spec.loader import Path_
+from khaosobs.spec.model import Service
 
 EVENTS_PER_MINUTE = 1000
 HISTORY_MINUTES = 60  # the least clean traffic before the burn starts

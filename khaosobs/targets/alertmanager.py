@@ -5,10 +5,10 @@ written only when some receiver uses it.
 
 Decisions (Alertmanager >= 0.25):
 - Routes use `matchers` only: the seed's `match`/`match_re` become `name="value"` / `name=~"value"`
-  (khaosobs.routing, shared with `khaosobs routes`); user `matchers` are kept as written.
+  (khaosobs.domain.routing, shared with `khaosobs routes`); user `matchers` are kept as written.
 - `send_resolved` is always written: the spec's value, else Alertmanager's own default for that
-  integration (khaosobs.receivers), so the file says what happens without knowing the defaults.
-- Credentials are only ever `*_file` fields (khaosobs.receivers names them); checks refuse the rest.
+  integration (khaosobs.domain.receivers), so the file says what happens without knowing the defaults.
+- Credentials are only ever `*_file` fields (khaosobs.domain.receivers names them); checks refuse the rest.
 - Without `inhibit_rules`, one default rule: a critical alert silences the warning of the same
   alertname and service. `inhibit_rules: []` means none.
 - Native Discord receivers need `webhook_url_file` (Alertmanager >= 0.28): the webhook URL holds its
@@ -19,7 +19,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from khaosobs.model import (
+from khaosobs.domain.naming import (
+    ALERTMANAGER_CONFIG_PATH,
+    ALERTMANAGER_OPERATOR_TEMPLATES_GLOB,
+    ALERTMANAGER_TEMPLATES_GLOB,
+    alertmanager_template_path,
+    file_ref_path,
+)
+from khaosobs.domain.receivers import IntegrationKind, integrations
+from khaosobs.domain.routing import effective_alerting, route_matcher_texts
+from khaosobs.output import OutputFile
+from khaosobs.output.templating import RenderBug, Renderer
+from khaosobs.spec.model import (
     Alerting,
     DiscordReceiver,
     EmailReceiver,
@@ -38,17 +49,6 @@ from khaosobs.model import (
     TelegramReceiver,
     WebhookReceiver,
 )
-from khaosobs.naming import (
-    ALERTMANAGER_CONFIG_PATH,
-    ALERTMANAGER_OPERATOR_TEMPLATES_GLOB,
-    ALERTMANAGER_TEMPLATES_GLOB,
-    alertmanager_template_path,
-    file_ref_path,
-)
-from khaosobs.output import OutputFile
-from khaosobs.receivers import IntegrationKind, integrations
-from khaosobs.routing import effective_alerting, route_matcher_texts
-from khaosobs.templating import RenderBug, Renderer
 
 NAME = "alertmanager"
 DESCRIPTION = "Alertmanager config (routes, receivers, time intervals, inhibit rules) and its message templates"

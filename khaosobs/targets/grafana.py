@@ -1,5 +1,5 @@
 """Grafana: one classic dashboard JSON per planned dashboard (the spec's and the automatic
-overviews, `khaosobs.dashboards`), plus datasource and dashboard provisioning.
+overviews, `khaosobs.domain.dashboards`), plus datasource and dashboard provisioning.
 
 A dashboard is built here as a plain dict (the classic model, with the schemaVersion of the
 targeted Grafana) and the template only serialises it. Panels refer to their datasource through
@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from khaosobs import naming, wiring
-from khaosobs.dashboards import (
+from khaosobs.domain import naming, wiring
+from khaosobs.domain.dashboards import (
     UP_DOWN,
     PlannedDashboard,
     all_panels,
@@ -38,13 +38,13 @@ from khaosobs.dashboards import (
     single_metric,
     thresholds_by_expression,
 )
-from khaosobs.model import Dashboard, Metric, Panel, SeriesOverride, Spec, ThresholdStep
+from khaosobs.domain.promql_print import expression_key, with_matchers
+from khaosobs.domain.units import common_unit, observation_unit
+from khaosobs.domain.versions import parse_version
 from khaosobs.output import OutputFile
-from khaosobs.promql_print import expression_key, with_matchers
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Dashboard, Metric, Panel, SeriesOverride, Spec, ThresholdStep
 from khaosobs.targets._slo_dashboard import slo_dashboards
-from khaosobs.targets._units import common_unit, observation_unit
-from khaosobs.templating import Renderer
-from khaosobs.versions import parse_version
 
 NAME = "grafana"
 DESCRIPTION = (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from khaosobs.model import Metric, Service, Spec
-from khaosobs.naming import instrumentation_path, python_metric_identifier
+from khaosobs.domain.naming import instrumentation_path, python_metric_identifier
 from khaosobs.output import OutputFile
-from khaosobs.templating import Renderer
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Metric, Service, Spec
 
 NAME = "instrumentation"
 DESCRIPTION = "Python prometheus_client metric definitions, one module per service with metrics"

@@ -3,7 +3,7 @@
 What each plain output becomes (the plain file's content, parsed back or verbatim, so the two can
 never disagree):
 - each service's rules -> a `PrometheusRule` (monitoring.coreos.com/v1) holding exactly its groups;
-- each scraped service -> a `PodMonitor`, with khaosobs.scrape's port, path, interval and selector
+- each scraped service -> a `PodMonitor`, with khaosobs.domain.scrape's port, path, interval and selector
   and `job` set to the service's name (as in prometheus.yml, so rules see the same labels);
 - the Alertmanager config and its templates -> the Secret `alertmanager-<name>` the Prometheus
   Operator's Alertmanager reads (`alertmanager.yaml`), verbatim (with a `kubernetes:` block the
@@ -27,14 +27,14 @@ from typing import Any
 
 import yaml_rs
 
-from khaosobs import naming
+from khaosobs.domain import naming
+from khaosobs.domain.kubernetes import is_label_value, object_name
+from khaosobs.domain.scrape import scrape_jobs
 from khaosobs.domain.secret_refs import ENV_NAME_PATTERN
-from khaosobs.kubernetes import is_label_value, object_name
-from khaosobs.model import Kubernetes, Spec
 from khaosobs.output import OutputFile
-from khaosobs.scrape import scrape_jobs
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Kubernetes, Spec
 from khaosobs.targets import alertmanager, grafana, loki, prometheus
-from khaosobs.templating import Renderer
 
 NAME = "kubernetes"
 DESCRIPTION = ("Kubernetes manifests: PrometheusRule, PodMonitor, Alertmanager Secret, Grafana dashboards and "

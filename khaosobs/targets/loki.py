@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from khaosobs.alerts import alert_labels, link_annotations, with_links
-from khaosobs.model import Spec
-from khaosobs.naming import loki_rules_path
+from khaosobs.domain.alerts import alert_labels, link_annotations, with_links
+from khaosobs.domain.naming import loki_rules_path
 from khaosobs.output import OutputFile
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Spec
 from khaosobs.targets._rules import alert_annotations, alert_rule
-from khaosobs.templating import Renderer
 
 NAME = "loki"
 DESCRIPTION = "Loki ruler rule files (log alerts in LogQL), one per service with log alerts"

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from khaosobs import naming
-from khaosobs.model import Spec
+from khaosobs.domain import naming
+from khaosobs.domain.versions import OTELCOL_OTLP_RENAME, otelcol_version
+from khaosobs.domain.wiring import otlp_grpc_port
 from khaosobs.output import OutputFile
-from khaosobs.templating import Renderer
-from khaosobs.versions import OTELCOL_OTLP_RENAME, otelcol_version
-from khaosobs.wiring import otlp_grpc_port
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Spec
 
 NAME = "otel"
 DESCRIPTION = "OpenTelemetry Collector config: OTLP in; metrics to Prometheus, logs to Loki, traces to Tempo"

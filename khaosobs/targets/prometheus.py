@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from khaosobs import naming
-from khaosobs.alerts import alert_labels, link_annotations, planned_slo_alert_labels, with_links
-from khaosobs.dashboards import alert_panels
+from khaosobs.domain import naming
+from khaosobs.domain.alerts import alert_labels, link_annotations, planned_slo_alert_labels, with_links
+from khaosobs.domain.dashboards import alert_panels
 from khaosobs.domain.durations import duration_ms
 from khaosobs.domain.gotemplate import go_template_literal
+from khaosobs.domain.naming import PROMETHEUS_CONFIG_PATH, prometheus_rules_path, slo_ratio_record
 from khaosobs.domain.slo import (
     DEFAULT_TIERS,
     AlertPlan,
@@ -24,12 +25,11 @@ from khaosobs.domain.slo import (
     slo_plan,
     total_selector,
 )
-from khaosobs.model import Alert, Service, Spec
-from khaosobs.naming import PROMETHEUS_CONFIG_PATH, prometheus_rules_path, slo_ratio_record
 from khaosobs.output import OutputFile
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Alert, Service, Spec
 from khaosobs.targets._prometheus_config import prometheus_config
 from khaosobs.targets._rules import Rule, alert_annotations, alert_rule, promql_selector, recording_rule
-from khaosobs.templating import Renderer
 
 NAME = "prometheus"
 DESCRIPTION = ("Prometheus rule files (recording rules, SLO burn-rate rules, alerts), one per service, "
@@ -91,7 +91,7 @@ def slo_rules(plan: SLOPlan, service: Service) -> list[Rule]:
 
 
 def metadata_rules(plan: SLOPlan, labels: dict[str, str]) -> list[Rule]:
-    """Sloth's and Pyrra's SLO series (names and meaning in `khaosobs.naming`)."""
+    """Sloth's and Pyrra's SLO series (names and meaning in `khaosobs.domain.naming`)."""
     slo, selector = plan.slo, plan.selector_labels
     budget = decimal_text(plan.budget)
     days = decimal_text(Decimal(plan.window_ms) / 86_400_000)

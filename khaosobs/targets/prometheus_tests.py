@@ -5,7 +5,7 @@ never repeats annotation text. `group(…)` yields exactly one sample `{} 1` whe
 matching alert fires and nothing when none does, so `firing: true` expects `[{} 1]` and
 `firing: false` expects no sample. The expression ends in a PromQL comment naming the alert and
 the test: promtool 2.42 prints a failure's expression and time but not its test's name, so the
-comment makes every failure traceable (see `khaosobs.promtool_tests`).
+comment makes every failure traceable (see `khaosobs.commands.alert_tests`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from khaosobs.model import Service, Spec
-from khaosobs.naming import prometheus_rules_path, prometheus_slo_tests_path, prometheus_tests_path
+from khaosobs.domain.naming import prometheus_rules_path, prometheus_slo_tests_path, prometheus_tests_path
 from khaosobs.output import OutputFile
-from khaosobs.serialise import comment_text
-from khaosobs.sources import Path_
+from khaosobs.output.serialise import comment_text
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Service, Spec
+from khaosobs.spec.sources import Path_
 from khaosobs.targets._rules import promql_selector
 from khaosobs.targets._slo_tests import EVALUATION_MINUTES, slo_tests
-from khaosobs.templating import Renderer
 
 NAME = "prometheus_tests"
 DESCRIPTION = "promtool unit test files from the alert tests and the SLOs' generated proofs, one per service"

@@ -17,12 +17,12 @@ from typing import Any
 
 import yaml_rs
 
-from khaosobs import naming
-from khaosobs.kubernetes import object_name  # a safe, unique file name for any team text
-from khaosobs.model import Ruler, Service, Spec
+from khaosobs.domain import naming
+from khaosobs.domain.kubernetes import object_name  # a safe, unique file name for any team text
 from khaosobs.output import OutputFile
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Ruler, Service, Spec
 from khaosobs.targets import prometheus
-from khaosobs.templating import Renderer
 
 NAME = "ruler"
 DESCRIPTION = ("Mimir/Cortex ruler namespaces and Thanos ruler files of the Prometheus rules "

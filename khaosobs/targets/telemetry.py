@@ -3,7 +3,7 @@
 `configure()` in the generated module sets the spans' `service.name`/`service.namespace`, exports
 them over OTLP/HTTP to the Collector's receiver and makes `logging` and structlog write the seed's
 JSON log format with the active span's ids. Every value it carries (field names, the trace id
-regex, names, the endpoint) comes from `khaosobs.wiring`, the same functions Grafana's datasources
+regex, names, the endpoint) comes from `khaosobs.domain.wiring`, the same functions Grafana's datasources
 and the cross-signal checks use.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from khaosobs import wiring
-from khaosobs.model import Service, Spec
-from khaosobs.naming import telemetry_module_path
+from khaosobs.domain import wiring
+from khaosobs.domain.naming import telemetry_module_path
 from khaosobs.output import OutputFile
-from khaosobs.templating import Renderer
+from khaosobs.output.templating import Renderer
+from khaosobs.spec.model import Service, Spec
 
 NAME = "telemetry"
 DESCRIPTION = "Python telemetry bootstrap per service: OTel traces over OTLP/HTTP and JSON logs with trace ids"

@@ -1,0 +1,1 @@
+"""What each command does beyond parsing arguments and printing (that is khaosobs/cli.py)."""

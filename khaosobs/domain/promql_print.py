@@ -1,0 +1,272 @@
+"""PromQL printed back from its syntax tree, optionally rewritten on the way.
+
+`promql_parser`'s own `str()` does not escape string literals (a `"` or a newline in a matcher
+value comes out raw), so khaosobs prints the tree itself. Rewrites happen on the tree, never on
+the text: `with_matchers` adds label matchers to every series selector (the dashboard's
+`job=~"$job"` filters), `expression_key` prints an expression with every range blanked so two
+queries that differ only in their ranges compare equal.
+
+Grafana's range variables (`[$__rate_interval]`) are not PromQL; they are replaced by unique
+sentinel durations before parsing and printed back as written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import promql_parser
+
+from khaosobs.domain.promql import PromQLError, parse_promql
+
+_RANGE_VARIABLE_RE = re.compile(r"(?<=[\[:])(\s*)(\$(?:\{\w+(?::\w+)?\}|\w+))")
+_IDENTIFIER_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LABEL_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_SENTINEL_BASE_MS = 3_141_592_653  # a range nobody writes (about 36 days and odd milliseconds)
+_MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+
+Matchers = list[tuple[str, str, str]]  # (label, operator, value)
+Applies = Callable[[str | None, str], bool]  # (metric name or None, label) -> add the matcher?
+
+
+def _always(_metric: str | None, _label: str) -> bool:
+    return True
+
+
+class _Printer:
+    def __init__(self, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
+                 applies: Applies = _always) -> None:
+        self.variables = variables
+        self.extra = extra
+        self.blank_ranges = blank_ranges
+        self.applies = applies
+
+    def duration(self, value: timedelta) -> str:
+        if self.blank_ranges:
+            return "_"
+        if value in self.variables:
+            return self.variables[value]
+        sign = "-" if value < timedelta(0) else ""
+        return sign + str(promql_parser.display_duration(abs(value)))
+
+    def modifiers(self, node: Any) -> str:
+        text = ""
+        at = node.at
+        if at is not None:
+            kind = str(at.type).rsplit(".", 1)[-1]
+            if kind == "Start":
+                text += " @ start()"
+            elif kind == "End":
+                text += " @ end()"
+            else:
+                text += f" @ {at.at.timestamp():.3f}"
+        if node.offset is not None:
+            text += f" offset {self.duration(node.offset)}"
+        return text
+
+    def selector(self, node: Any) -> str:
+        groups = node.matchers.or_matchers or [node.matchers.matchers]
+        name = node.name
+        named = name is not None and _IDENTIFIER_RE.fullmatch(name) is not None
+        rendered_groups = []
+        for group in groups:
+            matchers = [(m.name, _MATCH_OPS[str(m.op).rsplit(".", 1)[-1].split("(")[0]], m.value) for m in group]
+            if name is not None and not named:
+                matchers.insert(0, ("__name__", "=", name))
+            present = {label for label, _, _ in matchers}
+            metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
+            matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
+            rendered_groups.append(", ".join(f"{_label(label)}{op}{_string(value)}" for label, op, value in matchers))
+        body = " or ".join(g for g in rendered_groups if g)
+        head = name if named else ""
+        return f"{head}{{{body}}}" if body or not head else head
+
+    def print(self, node: Any) -> str:
+        p = self.print
+        if isinstance(node, promql_parser.NumberLiteral):
+            return _number(node.val)
+        if isinstance(node, promql_parser.StringLiteral):
+            return _string(node.val)
+        if isinstance(node, promql_parser.VectorSelector):
+            return self.selector(node) + self.modifiers(node)
+        if isinstance(node, promql_parser.MatrixSelector):
+            vector = node.vector_selector
+            return f"{self.selector(vector)}[{self.duration(node.range)}]{self.modifiers(vector)}"
+        if isinstance(node, promql_parser.SubqueryExpr):
+            step = self.duration(node.step) if node.step is not None else ""
+            window = self.duration(node.range) if node.range is not None else ""
+            return f"{p(node.expr)}[{window}:{step}]{self.modifiers(node)}"
+        if isinstance(node, promql_parser.ParenExpr):
+            return f"({p(node.expr)})"
+        if isinstance(node, promql_parser.UnaryExpr):
+            return f"-{p(node.expr)}"
+        if isinstance(node, promql_parser.Call):
+            return f"{node.func.name}({', '.join(p(a) for a in node.args)})"
+        if isinstance(node, promql_parser.AggregateExpr):
+            grouping = ""
+            if node.modifier is not None:
+                keyword = "by" if str(node.modifier.type).endswith("By") else "without"
+                grouping = f" {keyword} ({', '.join(node.modifier.labels)}) "
+            param = f"{p(node.param)}, " if node.param is not None else ""
+            return f"{node.op}{grouping}({param}{p(node.expr)})"
+        if isinstance(node, promql_parser.BinaryExpr):
+            return f"{p(node.lhs)} {node.op}{self.binary_modifier(node)} {p(node.rhs)}"
+        raise PromQLError(f"cannot print a {type(node).__name__}")
+
+    @staticmethod
+    def binary_modifier(node: Any) -> str:
+        modifier = node.modifier
+        if modifier is None:
+            return ""
+        text = " bool" if modifier.return_bool else ""
+        if modifier.matching is not None:
+            keyword = "on" if str(modifier.matching.type).endswith("Include") else "ignoring"
+            text += f" {keyword} ({', '.join(modifier.matching.labels)})"
+        card = str(modifier.card).rsplit(".", 1)[-1]
+        if card in ("ManyToOne", "OneToMany"):
+            keyword = "group_left" if card == "ManyToOne" else "group_right"
+            text += f" {keyword} ({', '.join(modifier.group_labels or [])})"
+        return text
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Inf" if value > 0 else "-Inf"
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # Go's escapes include JSON's
+
+
+def _label(name: str) -> str:
+    return name if _LABEL_RE.fullmatch(name) else _string(name)
+
+
+def _parse_with_variables(text: str) -> tuple[Any, dict[timedelta, str]]:
+    variables: dict[timedelta, str] = {}
+    by_text: dict[str, str] = {}
+
+    def sentinel(match: re.Match[str]) -> str:
+        variable = match.group(2)
+        if variable not in by_text:
+            ms = _SENTINEL_BASE_MS + len(by_text)
+            by_text[variable] = f"{ms}ms"
+            variables[timedelta(milliseconds=ms)] = variable
+        return match.group(1) + by_text[variable]
+
+    substituted = _RANGE_VARIABLE_RE.sub(sentinel, text) if "$" in text else text
+    return parse_promql(substituted), variables
+
+
+def _print(text: str, *, extra: Matchers, blank_ranges: bool, applies: Applies = _always) -> str:
+    tree, variables = _parse_with_variables(text)
+    return _Printer(variables, extra=extra, blank_ranges=blank_ranges, applies=applies).print(tree)
+
+
+def print_promql(text: str) -> str:
+    """`text` parsed and printed back (canonical spacing); PromQLError when it does not parse."""
+    return _print(text, extra=[], blank_ranges=False)
+
+
+def with_matchers(text: str, matchers: Matchers, applies: Applies = _always) -> str:
+    """Every series selector of `text` gains the `matchers` on labels it does not match yet (and,
+    with `applies`, only those its metric has).
+
+    Text that does not parse comes back unchanged: the checks report it, rendering never fails on it.
+    """
+    if not matchers:
+        return text
+    try:
+        return _print(text, extra=matchers, blank_ranges=False, applies=applies)
+    except (PromQLError, RecursionError):
+        return text
+
+
+def expression_key(text: str) -> str | None:
+    """`text` with every range and offset blanked: queries that differ only there get one key."""
+    try:
+        return _print(text, extra=[], blank_ranges=True)
+    except (PromQLError, RecursionError):
+        return None
+
+
+COMPARISONS = frozenset({">", ">=", "<", "<="})
+
+
+def threshold_comparison(text: str) -> tuple[str, str, float] | None:
+    """`lhs > N` (or >=, <, <=; not `bool`) as (expression key of lhs, operator, N), read from the tree."""
+    try:
+        tree, variables = _parse_with_variables(text)
+    except (PromQLError, RecursionError):
+        return None
+    if not isinstance(tree, promql_parser.BinaryExpr) or not isinstance(tree.rhs, promql_parser.NumberLiteral):
+        return None
+    op = str(tree.op)
+    if op not in COMPARISONS or (tree.modifier is not None and tree.modifier.return_bool):
+        return None
+    key = _Printer(variables, extra=[], blank_ranges=True).print(tree.lhs)
+    return key, op, float(tree.rhs.val)
+
+
+def selectors(text: str) -> list[Any]:
+    """The VectorSelector nodes of `text`, depth first (none when it does not parse)."""
+    try:
+        tree, _ = _parse_with_variables(text)
+    except PromQLError:
+        return []
+    found: list[Any] = []
+
+    def visit(node: Any) -> bool:
+        if isinstance(node, promql_parser.VectorSelector):
+            found.append(node)
+        return True
+
+    promql_parser.walk(tree, visit)
+    return found
+
+
+Visitor = Callable[[Any, list[Any]], None]
+
+
+def walk_with_parents(text: str, visit: Visitor) -> dict[timedelta, str] | None:
+    """Call `visit(node, parents)` for every node of `text`; the ranges that stood for Grafana
+    variables (sentinel -> `$__rate_interval`), or None when it does not parse."""
+    try:
+        tree, variables = _parse_with_variables(text)
+    except (PromQLError, RecursionError):
+        return None
+    _walk(tree, [], visit)
+    return variables
+
+
+def range_variable_names(text: str) -> list[str]:
+    return [m.group(2) for m in _RANGE_VARIABLE_RE.finditer(text)]
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, promql_parser.MatrixSelector):
+        return [node.vector_selector]
+    if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr | promql_parser.SubqueryExpr):
+        return [node.expr]
+    if isinstance(node, promql_parser.Call):
+        return list(node.args)
+    if isinstance(node, promql_parser.AggregateExpr):
+        return [c for c in (node.param, node.expr) if c is not None]
+    if isinstance(node, promql_parser.BinaryExpr):
+        return [node.lhs, node.rhs]
+    return []
+
+
+def _walk(node: Any, parents: list[Any], visit: Visitor) -> None:
+    visit(node, parents)
+    for child in _children(node):
+        _walk(child, [*parents, node], visit)

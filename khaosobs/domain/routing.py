@@ -1,0 +1,175 @@
+"""Alertmanager's routing, re-implemented for the spec's model: where does an alert go?
+
+Faithful to Alertmanager (dispatch/route.go, pkg/labels): a route matches when all its matchers
+match the alert's labels (a missing label is the empty string); its children are tried in order and
+the first matching child ends the search unless it has `continue: true`; when no child matches, the
+route itself takes the alert. The root has no matchers, so it takes every alert no child takes. A
+route without a receiver inherits its parent's. Matcher strings are parsed as Alertmanager's
+classic parser does, regexes are RE2 anchored at both ends (`^(?:re)$`): the matchers are
+khaosobs/domain/matchers.py, the RE2 translator khaosobs/domain/re2.py (both importable from here
+too); this module is the route tree. It is also the one place that turns the seed's
+`match`/`match_re` into matcher strings, so the rendered config and the routing table can never
+disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from khaosobs.domain.alerts import AlertInfo, all_alerts
+from khaosobs.domain.matchers import MATCHER_HINT as MATCHER_HINT
+from khaosobs.domain.matchers import Matcher as Matcher
+from khaosobs.domain.matchers import MatcherError as MatcherError
+from khaosobs.domain.matchers import MatchOp as MatchOp
+from khaosobs.domain.matchers import escape_value as escape_value
+from khaosobs.domain.matchers import matcher_text as matcher_text
+from khaosobs.domain.matchers import new_matcher as new_matcher
+from khaosobs.domain.matchers import parse_matcher as parse_matcher
+from khaosobs.domain.matchers import parse_matchers as parse_matchers
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE
+from khaosobs.domain.re2 import compile_go_regex as compile_go_regex
+from khaosobs.domain.routes import ROUTE_ROOT
+from khaosobs.spec.model import Alerting, Route, Spec
+from khaosobs.spec.sources import Path_
+
+ROOT_PATH: Path_ = ROUTE_ROOT
+# the one receiver of a spec that only sets telemetry.metrics.alertmanager_webhook
+DEFAULT_RECEIVER = "default"
+
+# --- The seed's match/match_re as matcher strings --------------------------------------------------
+
+
+def route_matcher_texts(route: Route) -> list[str]:
+    """The route's matchers as Alertmanager matcher strings: `match`, `match_re`, then `matchers` as is."""
+    texts = [matcher_text(name, "=", value) for name, value in route.match.items()]
+    texts += [matcher_text(name, "=~", value) for name, value in route.match_re.items()]
+    return texts + list(route.matchers)
+
+
+def route_problems(route: Route, path: Path_) -> list[tuple[Path_, str, bool]]:
+    """Every matcher of this route (not its children) Alertmanager would refuse: (path, message, at key)."""
+    problems: list[tuple[Path_, str, bool]] = []
+    for kind, op in (("match", "="), ("match_re", "=~")):
+        for name, value in getattr(route, kind).items():
+            if not LABEL_NAME_RE.fullmatch(name):
+                problems.append(((*path, kind, name), f'invalid label name "{name}" in {kind}', True))
+                continue
+            try:
+                new_matcher(name, op, value)  # type: ignore[arg-type]
+            except MatcherError as exc:
+                problems.append(((*path, kind, name), f'{kind} "{name}": {exc}', False))
+    for i, text in enumerate(route.matchers):
+        try:
+            parse_matchers(text)
+        except MatcherError as exc:
+            problems.append(((*path, "matchers", i), f"cannot parse matcher {text!r}: {exc}", False))
+    return problems
+
+
+# --- The routing tree ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouteNode:
+    path: Path_
+    receiver: str  # its own or inherited
+    matchers: tuple[Matcher, ...]
+    continue_: bool
+    children: tuple[RouteNode, ...]
+
+    @property
+    def is_root(self) -> bool:
+        return self.path == ROOT_PATH
+
+    def match(self, labels: Mapping[str, str]) -> list[RouteNode]:
+        """Alertmanager's Route.Match: the routes (in tree order) that take an alert with these labels."""
+        if not all(m.matches(labels) for m in self.matchers):
+            return []
+        found: list[RouteNode] = []
+        for child in self.children:
+            taken = child.match(labels)
+            found.extend(taken)
+            if taken and not child.continue_:
+                break
+        return found or [self]
+
+    def walk(self) -> list[RouteNode]:
+        return [self, *(node for child in self.children for node in child.walk())]
+
+
+def shadowing_route(tree: RouteNode, target: RouteNode, alerts: Sequence[Mapping[str, str]]) -> RouteNode | None:
+    """The route that takes, before `target` can, an alert whose labels `target` (and its parents) match."""
+    chain: list[RouteNode] = []
+
+    def ancestors(node: RouteNode, trail: list[RouteNode]) -> bool:
+        if node is target:
+            chain.extend(trail)
+            return True
+        return any(ancestors(child, [*trail, node]) for child in node.children)
+
+    if not ancestors(tree, []):
+        return None
+    for labels in alerts:
+        if not all(m.matches(labels) for node in (*chain, target) for m in node.matchers):
+            continue
+        taken = [node for node in tree.match(labels) if node is not target]
+        if taken and target not in tree.match(labels):
+            return taken[0]
+    return None
+
+
+def build_tree(route: Route, path: Path_ = ROOT_PATH, inherited: str = "") -> RouteNode:
+    """The routing tree of the spec's route; raises MatcherError on a matcher Alertmanager would refuse."""
+    matchers = tuple(m for text in route_matcher_texts(route) for m in parse_matchers(text))
+    receiver = route.receiver if route.receiver is not None else inherited
+    children = tuple(build_tree(child, (*path, "routes", i), receiver)
+                     for i, child in enumerate(route.routes))
+    return RouteNode(path, receiver, matchers, route.continue_, children)
+
+
+def effective_alerting(spec: Spec) -> Alerting | None:
+    """The spec's alerting section; without one, the seed's `telemetry.metrics.alertmanager_webhook` alone
+    makes a single webhook receiver that takes every alert. None when neither is set."""
+    if spec.alerting is not None:
+        return spec.alerting
+    url = spec.telemetry.metrics.alertmanager_webhook
+    if url is None:
+        return None
+    return Alerting.model_validate({"receivers": [{"name": DEFAULT_RECEIVER, "webhook": {"url": url}}],
+                                    "route": {"receiver": DEFAULT_RECEIVER}})
+
+
+def routing_labels(alert: AlertInfo) -> dict[str, str]:
+    """The labels Alertmanager sees: the rule's labels and `alertname` (Prometheus sets it last: it wins)."""
+    return {"alertname": alert.name, **{k: v for k, v in alert.labels.items() if k != "alertname"}}
+
+
+@dataclass(frozen=True)
+class AlertRoute:
+    alert: AlertInfo
+    labels: dict[str, str]
+    routes: list[RouteNode]
+
+    @property
+    def receivers(self) -> list[str]:
+        return [node.receiver for node in self.routes]
+
+    @property
+    def default_only(self) -> bool:
+        """Only the root takes it: no route of the tree was written for it."""
+        return len(self.routes) == 1 and self.routes[0].is_root
+
+
+def route_alerts(spec: Spec, tree: RouteNode | None = None) -> list[AlertRoute]:
+    """Every alert of the spec with the routes (and so the receivers) it reaches, in Alertmanager's order."""
+    if tree is None:
+        alerting = effective_alerting(spec)
+        if alerting is None:
+            return []
+        tree = build_tree(alerting.route)
+    routed = []
+    for alert in all_alerts(spec):
+        labels = routing_labels(alert)
+        routed.append(AlertRoute(alert, labels, tree.match(labels)))
+    return routed

@@ -1,0 +1,1 @@
+"""Tests of khaosobs/commands/ through the CLI."""
