@@ -18,12 +18,14 @@ from khaosobs.checks._support import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location, suggest
 from khaosobs.domain.alerts import alert_labels, slo_alert_labels, slo_tiers
+from khaosobs.domain.annotations import ANNOTATION_FIELDS
 from khaosobs.domain.gotemplate import label_reads
 from khaosobs.domain.labels import (
     UNKNOWN,
     LabelSet,
 )
 from khaosobs.domain.naming import LABEL_NAME_RE
+from khaosobs.domain.prometheus_names import LABEL_NAME_PATTERN
 from khaosobs.domain.promql import grafana_substituted, outside_strings
 from khaosobs.domain.promql_analysis import analyse
 from khaosobs.domain.routing import MatcherError, parse_matcher, route_problems
@@ -31,8 +33,7 @@ from khaosobs.spec.loader import Path_
 
 ALERT_RESULT_LABELS = ("alertname",)  # Prometheus adds it to every alert
 ALERTS_SERIES_LABELS = ("alertname", "alertstate")  # and these to the ALERTS series tests query
-_LEGEND_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_TEMPLATE_FIELDS = ("summary", "description", "runbook_url")
+_LEGEND_RE = re.compile(rf"\{{\{{\s*({LABEL_NAME_PATTERN})\s*\}}\}}")
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def _alerts(ctx: CheckContext, labels: LabelIndex) -> Iterator[tuple[Path_, Any,
 
 def _templates(ctx: CheckContext, path: Path_, alert: Any, known: _AlertLabels) -> Iterator[Diagnostic]:
     texts: list[tuple[Path_, str]] = [
-        ((*path, name), getattr(alert, name)) for name in _TEMPLATE_FIELDS if getattr(alert, name) is not None
+        ((*path, name), getattr(alert, name)) for name in ANNOTATION_FIELDS if getattr(alert, name) is not None
     ]
     texts += [((*path, "annotations", key), value) for key, value in alert.annotations.items()]
     for where, text in texts:

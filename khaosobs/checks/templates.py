@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from khaosobs.checks._support import span_location
 from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, suggest
+from khaosobs.domain.annotations import ANNOTATION_FIELDS
 from khaosobs.domain.gotemplate import (
     ALERTMANAGER_FUNCTIONS,
     ALERTMANAGER_VARIABLES,
@@ -18,7 +19,6 @@ from khaosobs.domain.gotemplate import (
 )
 from khaosobs.spec.loader import Path_
 
-_FIELDS = ("summary", "description", "runbook_url")
 LITERAL_HINT = 'to show `{{` as text write {{ "{{" }}'
 
 
@@ -28,7 +28,7 @@ def alert_texts(ctx: CheckContext) -> Iterator[tuple[Path_, str]]:
         for kind in ("alerts", "log_alerts"):
             for a, alert in enumerate(getattr(service, kind)):
                 path: Path_ = ("services", s, kind, a)
-                for name in _FIELDS:
+                for name in ANNOTATION_FIELDS:
                     value = getattr(alert, name)
                     if value is not None:
                         yield (*path, name), value

@@ -43,7 +43,7 @@ COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 BOOLEAN_GAUGE_SUFFIXES = ("_up", "_connected", "_healthy", "_ready", "_available", "_enabled", "_alive")
 _BOOLEAN_HELP_RE = re.compile(r"\b[01]\s*(?:/|or)\s*[01]\b|\([01]\)|\b1 if\b|\bboolean\b", re.IGNORECASE)
 UP_DOWN = {"0": ("Down", "red"), "1": ("Up", "green")}
-SEVERITY_COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
+SEVERITY_COLOURS = {"critical": "red", "warning": "orange", "info": "blue", "none": "blue"}
 OVERVIEW_TAG = "khaosobs-overview"
 PANELS_WITHOUT_QUERY = frozenset({"text", "alertlist"})
 

@@ -28,7 +28,8 @@ RULES: dict[str, tuple[str, re.Pattern[str]]] = {
 }
 
 # the same characters for another concept: an environment variable's name in `env:NAME`
-OTHER_CONCEPTS = {("label name syntax", "domain/secret_refs.py")}
+OTHER_CONCEPTS = {("label name syntax", "domain/secret_refs.py"),
+                  ("label name syntax", "domain/gotemplate.py")}  # a Go identifier in a template
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))

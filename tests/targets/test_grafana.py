@@ -583,7 +583,7 @@ def test_variables_filter_every_selector(rendered: Rendered) -> None:
     # a matcher the user wrote on a filter label is kept, the others are added; a label filter
     # only where the metric has the label (cart items have no code: `code=~".+"` would hide them)
     assert _panel(dashboard, "Cart items")["targets"][0]["expr"] == (
-        'sum by (route) (checkout_cart_items{job=~"$job", instance=~"$instance"})')  # declares no route label
+        'sum by (instance) (checkout_cart_items{job=~"$job", instance=~"$instance"})')  # declares no route label
     assert _panel(dashboard, "Requests on $route")["targets"][0]["expr"] == (
         'sum(rate(checkout_requests_total{route=~"$route", job=~"$job", instance=~"$instance"}[$__rate_interval]))'
     )
@@ -641,7 +641,7 @@ def test_derived_descriptions_thresholds_and_mappings(rendered: Rendered) -> Non
     p99 = _panel(dashboard, "p99 latency")["fieldConfig"]["defaults"]
     assert p99["thresholds"]["steps"] == [{"color": "green", "value": None}, {"color": "red", "value": 1.5}]
     provider = _panel(dashboard, "Payment provider")["fieldConfig"]["defaults"]
-    # PaymentProviderDown is `min(checkout_payment_provider_up) < 1`: below 1 is the alert's colour
+    # PaymentProviderDown is `min by (instance) (checkout_payment_provider_up) < 1`: below 1 is the alert's colour
     assert provider["thresholds"]["steps"] == [{"color": "orange", "value": None}, {"color": "green", "value": 1}]
     assert provider["mappings"][0]["options"]["0"]["text"] == "Down"  # a 0/1 gauge reads Up / Down
     assert provider["mappings"][0]["options"]["1"]["text"] == "Up"
