@@ -339,7 +339,7 @@ class _Parser:
                 self._label_read(tokens, i, end)
             elif token.kind == "field" and token.adjacent and i > start:
                 pass  # a field chained to the operand before it
-            elif token.kind == "field" and token.text == ".Labels":
+            elif token.kind == "field" and token.text == ".Labels" and not self._dot_rebound():
                 self._label_read(tokens, i, end)
             if token.kind == "ident" and token.text == "index":
                 self._indexed_read(tokens, i, end)
@@ -350,6 +350,12 @@ class _Parser:
         if stage > 0 and first.kind in _LITERALS:
             raise _Fault(first.offset, f"non executable command in pipeline stage {stage + 1}")
         return i
+
+    def _dot_rebound(self) -> bool:
+        """Whether `.` is something else than the alert here: inside `range`/`with` it is the
+        element or value (Ceph's `{{ range query "..." }}{{ .Labels.hostname }}` reads each
+        sample's labels), inside `define`/`block` what the caller passed. `$labels` never moves."""
+        return any(keyword in ("range", "with", "define", "block") for keyword, _ in self.controls)
 
     def _variable(self, token: _Token) -> None:
         if not any(token.text in scope for scope in self.scopes):
@@ -365,6 +371,8 @@ class _Parser:
             self.parsed.label_reads.append(LabelRead(label, following.offset + 1, len(label)))
 
     def _indexed_read(self, tokens: list[_Token], i: int, end: int) -> None:
+        if i + 2 < end and tokens[i + 1].text == ".Labels" and self._dot_rebound():
+            return
         if i + 2 < end and tokens[i + 1].text in ("$labels", ".Labels") and tokens[i + 2].kind == "string":
             label = tokens[i + 2].text[1:-1]
             if _IDENT_RE.fullmatch(label):

@@ -96,3 +96,16 @@ def test_literal_renders_exactly_its_text(tmp_path: Path) -> None:
     result = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_labels_of_the_dot_are_the_alerts_only_where_the_dot_is_the_alert() -> None:
+    """Inside `range`/`with` the dot is each query sample (Ceph's alerts list the monitors that
+    are down with `{{ range query "..." }}{{ .Labels.hostname }}{{ end }}`): not a read of the
+    alert's labels. `$labels` and `.Labels` outside them are."""
+    from khaosobs.domain.gotemplate import label_reads
+
+    text = ('{{ .Labels.job }}{{ range query "up" }}{{ .Labels.hostname }}{{ index .Labels "pod" }}'
+            '{{ $labels.instance }}{{ end }}{{ with query "up" }}{{ . | first | label "x" }}{{ .Labels.a }}{{ end }}'
+            '{{ if true }}{{ .Labels.cluster }}{{ end }}')
+    reads = [(read.label, text[read.offset:read.offset + read.length]) for read in label_reads(text)]
+    assert reads == [("job", "job"), ("instance", "instance"), ("cluster", "cluster")]
