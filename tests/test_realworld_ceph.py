@@ -7,7 +7,7 @@ What it caught: its descriptions list the monitors or OSDs that are down with
 `{{ range query "..." }}{{ .Labels.hostname }}{{ end }}`, where the dot is each sample of the
 query, not the alert; the template check read those as the alert's labels and gave 6 false
 `template-label-unknown` errors. `khaosobs.domain.gotemplate` now reads `.Labels` as the alert's
-only where the dot is the alert (tests/domain/test_gotemplate.py).
+only where the dot is the alert (tests/domain/test_gotemplate.py holds that reading to promtool test rules).
 """
 
 from __future__ import annotations

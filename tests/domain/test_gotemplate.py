@@ -109,3 +109,26 @@ def test_labels_of_the_dot_are_the_alerts_only_where_the_dot_is_the_alert() -> N
             '{{ if true }}{{ .Labels.cluster }}{{ end }}')
     reads = [(read.label, text[read.offset:read.offset + read.length]) for read in label_reads(text)]
     assert reads == [("job", "job"), ("instance", "instance"), ("cluster", "cluster")]
+
+
+def test_inside_range_the_dot_labels_are_the_samples_in_prometheus(tmp_path: Path) -> None:
+    """What the reading above rests on, asked of the real Prometheus: an alert whose result carries
+    no `hostname` prints each sample's `hostname` from `{{ range query ... }}{{ .Labels.hostname }}`."""
+    from khaosobs.domain.gotemplate import label_reads
+
+    summary = '{{ range query "sort(ceph_mon_metadata)" }}{{ .Labels.hostname }};{{ end }}{{ .Labels.job }}'
+    assert [read.label for read in label_reads(summary)] == ["job"]
+    rules = [{"alert": "MonDown", "expr": "sum by (job) (up) == 0", "annotations": {"summary": summary}}]
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": rules}]}),
+                                        encoding="utf-8")
+    tests = {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [{"series": 'up{job="ceph", instance="a"}', "values": "0x3"},
+                         {"series": 'ceph_mon_metadata{hostname="h1", instance="a"}', "values": "1x3"},
+                         {"series": 'ceph_mon_metadata{hostname="h2", instance="b"}', "values": "2x3"}],
+        "alert_rule_test": [{"eval_time": "1m", "alertname": "MonDown", "exp_alerts": [
+            {"exp_labels": {"job": "ceph"}, "exp_annotations": {"summary": "h1;h2;ceph"}}]}]}]}
+    (tmp_path / "t.yml").write_text(yaml.safe_dump(tests), encoding="utf-8")
+    result = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
