@@ -354,7 +354,9 @@ class _Parser:
     def _dot_rebound(self) -> bool:
         """Whether `.` is something else than the alert here: inside `range`/`with` it is the
         element or value (Ceph's `{{ range query "..." }}{{ .Labels.hostname }}` reads each
-        sample's labels), inside `define`/`block` what the caller passed. `$labels` never moves."""
+        sample's labels), inside `define`/`block` what the caller passed. `$labels` never moves.
+        Their `{{else}}` branch, where the dot is the alert again, is skipped too: a read missed,
+        never a false one."""
         return any(keyword in ("range", "with", "define", "block") for keyword, _ in self.controls)
 
     def _variable(self, token: _Token) -> None:
