@@ -44,7 +44,10 @@ _NUMBER_RE = re.compile(
     r"|[0-9_]*\.?[0-9_]+(?:[eE][+-]?[0-9_]+)?|[0-9_]+\.)i?"
 )
 _WORDS = frozenset({"ident", "keyword", "bool", "nil", "field", "var", "dot"})
-_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a label name read with `index`
+# Go's identifiers (variables, fields, functions): a letter or `_`, then letters, digits or `_`,
+# Unicode ones included (text/template's lexer uses unicode.IsLetter and unicode.IsDigit)
+_GO_IDENT_RE = re.compile(r"[^\W\d]\w*")
 _SPACE = " \t\r\n"
 
 
@@ -197,10 +200,10 @@ class _Parser:
                     raise _Fault(i, "unterminated raw quoted string")
                 kind, i = "raw", end + 1
             elif c == "$":
-                match = _IDENT_RE.match(text, i + 1)
+                match = _GO_IDENT_RE.match(text, i + 1)
                 kind, i = "var", match.end() if match else i + 1
             elif c == "." and (i + 1 >= n or not text[i + 1].isdigit()):
-                match = _IDENT_RE.match(text, i + 1)
+                match = _GO_IDENT_RE.match(text, i + 1)
                 kind, i = ("field", match.end()) if match else ("dot", i + 1)
             elif c in "+-." or c.isdigit():
                 match = _NUMBER_RE.match(text, i)
@@ -211,7 +214,7 @@ class _Parser:
                     raise _Fault(begin, f"bad number syntax: {text[begin:i + 1]!r}")
                 kind = "number"
             elif c.isalpha() or c == "_":
-                match = _IDENT_RE.match(text, i)
+                match = _GO_IDENT_RE.match(text, i)
                 assert match is not None
                 i = match.end()
                 word = match.group()

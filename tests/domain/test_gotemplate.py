@@ -39,6 +39,8 @@ CASES = [
     "{{ $x := 1 }}{{ if true }}{{ $y := 2 }}{{ end }}{{ $y }}",
     "{{ break }}", "{{ range $labels }}{{ break }}{{ end }}", "{{ if }}{{ end }}", "{{ & }}", "{{ $labels.a.b }}",
     "{{/* unclosed }}", "{{ template }}", '{{ define "x" }}a{{ end }}', "{{ . }}", "{{ .Labels | len }}",
+    # Go's identifiers are Unicode: a field or variable named so parses, an unknown function does not
+    "{{ .Größe }}", "{{ $größe := 1 }}{{ $größe }}", "{{À}}", "{{À",
 ]
 FRAGMENTS = ["{{", "}}", " ", "$labels", ".instance", "$value", "|", "humanize", "printf", '"%d"', "if", "end",
              "else", "(", ")", "foo", "1", "-", "$x", ":=", "range", ".Labels", "`r`", "nil", "true", "index",
