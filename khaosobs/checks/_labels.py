@@ -6,8 +6,17 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from khaosobs.domain.labels import UNKNOWN, LabelAnalysis, LabelMisuse, LabelSet, analyse_labels, series_labels
+from khaosobs.domain.labels import (
+    TARGET_LABELS,
+    UNKNOWN,
+    LabelAnalysis,
+    LabelMisuse,
+    LabelSet,
+    analyse_labels,
+    series_labels,
+)
 from khaosobs.domain.promql import PromQLError, parse_promql
+from khaosobs.domain.scrape import target_labels
 from khaosobs.domain.series import SLO_RECORD_PREFIX, SeriesIndex
 
 if TYPE_CHECKING:
@@ -32,6 +41,13 @@ class LabelIndex:
         for service in ctx.spec.services:
             for rule in service.recording_rules:
                 self._records.setdefault(rule.record, []).append((rule.expr, list(rule.labels)))
+        # a metric's target labels: those of every service declaring it (one name in two
+        # services is reported elsewhere; until fixed, either scrape may have written the series)
+        self._targets: dict[str, frozenset[str]] = {}
+        for service in ctx.spec.services:
+            added = target_labels(ctx.spec, service)
+            for metric in service.metrics:
+                self._targets[metric.name] = self._targets.get(metric.name, frozenset()) | added
         self._resolved: dict[str, LabelSet] = {}
         self._analyses: dict[str, LabelAnalysis] = {}
         self._resolving: set[str] = set()
@@ -62,11 +78,12 @@ class LabelIndex:
         declared = self.ctx.metrics.get(series.metric)
         if declared is None:  # pragma: no cover - the index is built from ctx.metrics
             return UNKNOWN
+        target = self._targets.get(series.metric, TARGET_LABELS)
         if series.kind == "bucket":
-            return series_labels(declared[0].labels, "bucket")
+            return series_labels(declared[0].labels, "bucket", target)
         if series.kind == "summary-quantile":
-            return series_labels(declared[0].labels, "summary-quantile")
-        return series_labels(declared[0].labels, "plain")
+            return series_labels(declared[0].labels, "summary-quantile", target)
+        return series_labels(declared[0].labels, "plain", target)
 
     def analysis(self, text: str) -> LabelAnalysis:
         """The expression's labels and misused labels, once per distinct text (UNKNOWN: no parse)."""

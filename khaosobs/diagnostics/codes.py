@@ -299,7 +299,7 @@ _DECLARED: tuple[Code, ...] = (
     _error("panel-height", "A panel height is less than 1.", "Use a height of at least 1."),
     # --- label meaning (checks/label_analysis.py, checks/metric_use.py, checks/templates.py) ------
     _error("label-unknown", "A matcher, `by`, `without`, `on`, `ignoring` or `group_*` names a label the series there "
-           "cannot carry (their declared labels, job, instance, le/quantile).",
+           "cannot carry (their declared labels, job, instance and what the service's scrape adds, le/quantile).",
            "Use a label the metric declares, or declare it.", refers_to_definition=True),
     _error("template-label-unknown", "An annotation reads `$labels.x` that the alert's expression never carries "
            "(e.g. instance after sum()): Prometheus prints <no value>.",

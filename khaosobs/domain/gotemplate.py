@@ -44,7 +44,10 @@ _NUMBER_RE = re.compile(
     r"|[0-9_]*\.?[0-9_]+(?:[eE][+-]?[0-9_]+)?|[0-9_]+\.)i?"
 )
 _WORDS = frozenset({"ident", "keyword", "bool", "nil", "field", "var", "dot"})
-_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a label name read with `index`
+# Go's identifiers (variables, fields, functions): a letter or `_`, then letters, digits or `_`,
+# Unicode ones included (text/template's lexer uses unicode.IsLetter and unicode.IsDigit)
+_GO_IDENT_RE = re.compile(r"[^\W\d]\w*")
 _SPACE = " \t\r\n"
 
 
@@ -197,10 +200,10 @@ class _Parser:
                     raise _Fault(i, "unterminated raw quoted string")
                 kind, i = "raw", end + 1
             elif c == "$":
-                match = _IDENT_RE.match(text, i + 1)
+                match = _GO_IDENT_RE.match(text, i + 1)
                 kind, i = "var", match.end() if match else i + 1
             elif c == "." and (i + 1 >= n or not text[i + 1].isdigit()):
-                match = _IDENT_RE.match(text, i + 1)
+                match = _GO_IDENT_RE.match(text, i + 1)
                 kind, i = ("field", match.end()) if match else ("dot", i + 1)
             elif c in "+-." or c.isdigit():
                 match = _NUMBER_RE.match(text, i)
@@ -211,7 +214,7 @@ class _Parser:
                     raise _Fault(begin, f"bad number syntax: {text[begin:i + 1]!r}")
                 kind = "number"
             elif c.isalpha() or c == "_":
-                match = _IDENT_RE.match(text, i)
+                match = _GO_IDENT_RE.match(text, i)
                 assert match is not None
                 i = match.end()
                 word = match.group()
@@ -339,7 +342,7 @@ class _Parser:
                 self._label_read(tokens, i, end)
             elif token.kind == "field" and token.adjacent and i > start:
                 pass  # a field chained to the operand before it
-            elif token.kind == "field" and token.text == ".Labels":
+            elif token.kind == "field" and token.text == ".Labels" and not self._dot_rebound():
                 self._label_read(tokens, i, end)
             if token.kind == "ident" and token.text == "index":
                 self._indexed_read(tokens, i, end)
@@ -350,6 +353,14 @@ class _Parser:
         if stage > 0 and first.kind in _LITERALS:
             raise _Fault(first.offset, f"non executable command in pipeline stage {stage + 1}")
         return i
+
+    def _dot_rebound(self) -> bool:
+        """Whether `.` is something else than the alert here: inside `range`/`with` it is the
+        element or value (Ceph's `{{ range query "..." }}{{ .Labels.hostname }}` reads each
+        sample's labels), inside `define`/`block` what the caller passed. `$labels` never moves.
+        Their `{{else}}` branch, where the dot is the alert again, is skipped too: a read missed,
+        never a false one."""
+        return any(keyword in ("range", "with", "define", "block") for keyword, _ in self.controls)
 
     def _variable(self, token: _Token) -> None:
         if not any(token.text in scope for scope in self.scopes):
@@ -365,6 +376,8 @@ class _Parser:
             self.parsed.label_reads.append(LabelRead(label, following.offset + 1, len(label)))
 
     def _indexed_read(self, tokens: list[_Token], i: int, end: int) -> None:
+        if i + 2 < end and tokens[i + 1].text == ".Labels" and self._dot_rebound():
+            return
         if i + 2 < end and tokens[i + 1].text in ("$labels", ".Labels") and tokens[i + 2].kind == "string":
             label = tokens[i + 2].text[1:-1]
             if _IDENT_RE.fullmatch(label):

@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 import promql_parser
 
-# Labels Prometheus attaches to every scraped series (the target's labels).
+# Labels Prometheus attaches to every scraped series (the target's labels); what a service's
+# scrape adds to them is khaosobs.domain.scrape.target_labels.
 TARGET_LABELS = ("job", "instance")
 NAME_LABEL = "__name__"
 
@@ -58,9 +59,9 @@ NO_LABELS = LabelSet()
 SeriesKind = Literal["counter", "gauge", "bucket", "summary-quantile", "plain"]
 
 
-def series_labels(declared: Iterable[str], kind: SeriesKind) -> LabelSet:
-    """The labels a scraped series of a declared metric can carry."""
-    labels = set(declared) | set(TARGET_LABELS)
+def series_labels(declared: Iterable[str], kind: SeriesKind, target: Iterable[str] = TARGET_LABELS) -> LabelSet:
+    """The labels a scraped series of a declared metric can carry; `target`: its scrape's target labels."""
+    labels = set(declared) | set(target)
     if kind == "bucket":
         labels.add("le")
     elif kind == "summary-quantile":

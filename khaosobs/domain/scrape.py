@@ -14,9 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from khaosobs.domain.labels import TARGET_LABELS
 from khaosobs.spec.model import PodDiscovery, Scrape, Service, Spec
 
 DEFAULT_SELECTOR_LABEL = "app.kubernetes.io/name"
+# prometheus.yml's relabelling of a pod found by Kubernetes discovery: (target label, the
+# discovery's meta label it is copied from). The config is written from this, and the label
+# analysis counts these labels on the service's series: one list for both.
+POD_RELABELLING: tuple[tuple[str, str], ...] = (
+    ("namespace", "__meta_kubernetes_namespace"),
+    ("pod", "__meta_kubernetes_pod_name"),
+)
+# What the Prometheus Operator's relabelling gives every target of a PodMonitor besides `job`
+# and `instance` (pkg/prometheus/promcfg.go, generatePodMonitorConfig): the kubernetes target
+# writes one PodMonitor per scraped service whenever the spec has a `kubernetes:` block.
+POD_MONITOR_LABELS = ("namespace", "container", "pod", "endpoint")
 # The Collector's `prometheus` exporter; `honor_labels` keeps the job/instance the exporter sets
 # from each application's OTel resource (service.name, service.instance.id).
 COLLECTOR_JOB = "otel-collector"
@@ -68,3 +80,16 @@ def endpoint_address(url: str, default_port: int | None = None) -> tuple[str, st
     if port is not None:
         address = f"{address}:{port}"
     return parts.scheme or "http", address, parts.path.rstrip("/")
+
+
+def target_labels(spec: Spec, service: Service) -> frozenset[str]:
+    """The labels every series Prometheus scrapes from the service carries besides its own:
+    `job` and `instance`, what prometheus.yml's pod discovery relabels in, and what the Prometheus
+    Operator adds when the spec deploys PodMonitors."""
+    labels = set(TARGET_LABELS)
+    job = scrape_job(service)
+    if job is not None and job.discover_pods:
+        labels.update(label for label, _meta in POD_RELABELLING)
+    if job is not None and spec.kubernetes is not None:
+        labels.update(POD_MONITOR_LABELS)
+    return frozenset(labels)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from khaosobs.domain import naming
-from khaosobs.domain.scrape import COLLECTOR_JOB, ScrapeJob, endpoint_address, scrape_jobs
+from khaosobs.domain.scrape import COLLECTOR_JOB, POD_RELABELLING, ScrapeJob, endpoint_address, scrape_jobs
 from khaosobs.spec.model import Spec
 
 
@@ -25,8 +25,7 @@ def kubernetes_pod_discovery(job: ScrapeJob) -> dict[str, Any]:
         "relabel_configs": [
             # one target per declared container port: keep the service's metrics port only
             {"source_labels": [port_label], "regex": str(job.port), "action": "keep"},
-            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+            *({"source_labels": [meta], "target_label": label} for label, meta in POD_RELABELLING),
         ],
     }
 

@@ -252,6 +252,8 @@ def test_external_metrics_are_never_judged() -> None:
 
 
 def test_a_spec_using_only_the_scrape_labels_stays_valid(tmp_path: Path) -> None:
+    # the panel reads `$__rate_interval`: a fixed `[5m]` rightly draws panel-rate-interval (a
+    # warning, an exit 1 under --strict), which is not what this test is about
     spec = tmp_path / "spec.yaml"
     spec.write_text("""version: 1
 project: demo
@@ -272,13 +274,91 @@ services:
 dashboards:
   - title: API
     panels:
-      - {title: Requests, expr: 'sum by (instance) (rate(http_requests_total[5m]))', legend: "{{instance}}"}
+      - title: Requests
+        expr: 'sum by (instance) (rate(http_requests_total[$__rate_interval]))'
+        legend: "{{instance}}"
 alerting:
   receivers: [{name: ops}]
   route: {receiver: ops, group_by: [alertname, instance, job]}
 """, encoding="utf-8")
     result = run_khaosobs("validate", "--strict", spec.name, cwd=tmp_path)
     assert result.returncode == 0, result.stdout
+
+
+_POD_SPEC = """version: 1
+project: demo
+services:
+  - name: api
+{scrape}    metrics:
+      - {{name: http_requests_total, type: counter, help: Requests served, labels: [route]}}
+    alerts:
+      - name: PodNoTraffic
+        expr: sum by (namespace, pod) (rate(http_requests_total{{namespace="shop"}}[5m])) == 0
+        for: 5m
+        severity: critical
+        summary: "No traffic on {{{{ $labels.pod }}}} in {{{{ $labels.namespace }}}}"
+dashboards:
+  - title: API
+    panels:
+      - {{title: Requests, expr: 'sum by (pod) (rate(http_requests_total[$__rate_interval]))', legend: "{{{{pod}}}}"}}
+alerting:
+  receivers: [{{name: ops}}]
+  route: {{receiver: ops, group_by: [alertname, namespace, pod]}}
+"""
+_POD_DISCOVERY = "    scrape: {kubernetes: {namespace: shop}}\n"
+
+
+def _validate_json(tmp_path: Path, text: str) -> tuple[int, list[tuple[str, str]]]:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text, encoding="utf-8")
+    result = run_khaosobs("validate", "--strict", "--format", "json", spec.name, cwd=tmp_path)
+    found = [(d["code"], d["path"]) for d in json.loads(result.stdout)["diagnostics"]]
+    return result.returncode, found
+
+
+def test_the_labels_pod_discovery_writes_count_as_the_services_labels(tmp_path: Path) -> None:
+    """With `scrape.kubernetes`, prometheus.yml relabels each pod's namespace and pod onto its
+    series: matchers, `by`, templates, legends and group_by may use them."""
+    code, found = _validate_json(tmp_path, _POD_SPEC.format(scrape=_POD_DISCOVERY))
+    assert (code, found) == (0, [])
+
+
+def test_without_pod_discovery_namespace_and_pod_are_unknown(tmp_path: Path) -> None:
+    """The same spec scraped at `api:8080`: nothing writes namespace or pod, so each use is a finding."""
+    code, found = _validate_json(tmp_path, _POD_SPEC.format(scrape=""))
+    assert code == 1
+    assert sorted(found) == [
+        ("label-unknown", "dashboards[0].panels[0].expr"),  # by (pod)
+        *[("label-unknown", "services[0].alerts[0].expr")] * 3,  # {namespace=...}, by (namespace, pod)
+        ("legend-label-unknown", "dashboards[0].panels[0].legend"),
+        ("route-label-unknown", "alerting.route.group_by[1]"),
+        ("route-label-unknown", "alerting.route.group_by[2]"),
+        *[("template-label-unknown", "services[0].alerts[0].summary")] * 2,
+    ]
+
+
+def test_the_operators_pod_monitor_labels_count_when_the_spec_deploys_pod_monitors(tmp_path: Path) -> None:
+    """A `kubernetes:` block renders a PodMonitor per scraped service: the Prometheus Operator
+    gives its targets namespace, container, pod and endpoint, whatever prometheus.yml does."""
+    text = _POD_SPEC.format(scrape="").replace("by (pod)", "by (pod, container, endpoint)")
+    code, found = _validate_json(tmp_path, text + "kubernetes: {}\n")
+    assert (code, found) == (0, [])
+
+
+def test_prometheus_yml_relabels_exactly_the_labels_the_analysis_counts() -> None:
+    """One list: the relabel_configs the prometheus target writes for pod discovery are the
+    labels `target_labels` adds for it, and nothing else."""
+    from khaosobs.domain.labels import TARGET_LABELS
+    from khaosobs.domain.scrape import scrape_job, target_labels
+    from khaosobs.spec.model import Spec
+    from khaosobs.targets._prometheus_config import scrape_config
+
+    spec = Spec.model_validate(yaml.safe_load(_POD_SPEC.format(scrape=_POD_DISCOVERY)))
+    service = spec.services[0]
+    job = scrape_job(service)
+    assert job is not None
+    written = {r["target_label"] for r in scrape_config(job)["relabel_configs"] if "target_label" in r}
+    assert written == target_labels(spec, service) - set(TARGET_LABELS) == {"namespace", "pod"}
 
 
 def test_one_alert_name_with_several_severities_and_multi_operation_records_are_valid(tmp_path: Path) -> None:

@@ -39,6 +39,8 @@ CASES = [
     "{{ $x := 1 }}{{ if true }}{{ $y := 2 }}{{ end }}{{ $y }}",
     "{{ break }}", "{{ range $labels }}{{ break }}{{ end }}", "{{ if }}{{ end }}", "{{ & }}", "{{ $labels.a.b }}",
     "{{/* unclosed }}", "{{ template }}", '{{ define "x" }}a{{ end }}', "{{ . }}", "{{ .Labels | len }}",
+    # Go's identifiers are Unicode: a field or variable named so parses, an unknown function does not
+    "{{ .Größe }}", "{{ $größe := 1 }}{{ $größe }}", "{{À}}", "{{À",
 ]
 FRAGMENTS = ["{{", "}}", " ", "$labels", ".instance", "$value", "|", "humanize", "printf", '"%d"', "if", "end",
              "else", "(", ")", "foo", "1", "-", "$x", ":=", "range", ".Labels", "`r`", "nil", "true", "index",
@@ -92,6 +94,42 @@ def test_literal_renders_exactly_its_text(tmp_path: Path) -> None:
         "interval": "1m", "input_series": [],
         "alert_rule_test": [{"eval_time": "1m", "alertname": f"A{i}", "exp_alerts": [
             {"exp_labels": {}, "exp_annotations": {"summary": text}}]} for i, text in enumerate(texts)]}]}
+    (tmp_path / "t.yml").write_text(yaml.safe_dump(tests), encoding="utf-8")
+    result = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_labels_of_the_dot_are_the_alerts_only_where_the_dot_is_the_alert() -> None:
+    """Inside `range`/`with` the dot is each query sample (Ceph's alerts list the monitors that
+    are down with `{{ range query "..." }}{{ .Labels.hostname }}{{ end }}`): not a read of the
+    alert's labels. `$labels` and `.Labels` outside them are."""
+    from khaosobs.domain.gotemplate import label_reads
+
+    text = ('{{ .Labels.job }}{{ range query "up" }}{{ .Labels.hostname }}{{ index .Labels "pod" }}'
+            '{{ $labels.instance }}{{ end }}{{ with query "up" }}{{ . | first | label "x" }}{{ .Labels.a }}{{ end }}'
+            '{{ if true }}{{ .Labels.cluster }}{{ end }}')
+    reads = [(read.label, text[read.offset:read.offset + read.length]) for read in label_reads(text)]
+    assert reads == [("job", "job"), ("instance", "instance"), ("cluster", "cluster")]
+
+
+def test_inside_range_the_dot_labels_are_the_samples_in_prometheus(tmp_path: Path) -> None:
+    """What the reading above rests on, asked of the real Prometheus: an alert whose result carries
+    no `hostname` prints each sample's `hostname` from `{{ range query ... }}{{ .Labels.hostname }}`."""
+    from khaosobs.domain.gotemplate import label_reads
+
+    summary = '{{ range query "sort(ceph_mon_metadata)" }}{{ .Labels.hostname }};{{ end }}{{ .Labels.job }}'
+    assert [read.label for read in label_reads(summary)] == ["job"]
+    rules = [{"alert": "MonDown", "expr": "sum by (job) (up) == 0", "annotations": {"summary": summary}}]
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": rules}]}),
+                                        encoding="utf-8")
+    tests = {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [{"series": 'up{job="ceph", instance="a"}', "values": "0x3"},
+                         {"series": 'ceph_mon_metadata{hostname="h1", instance="a"}', "values": "1x3"},
+                         {"series": 'ceph_mon_metadata{hostname="h2", instance="b"}', "values": "2x3"}],
+        "alert_rule_test": [{"eval_time": "1m", "alertname": "MonDown", "exp_alerts": [
+            {"exp_labels": {"job": "ceph"}, "exp_annotations": {"summary": "h1;h2;ceph"}}]}]}]}
     (tmp_path / "t.yml").write_text(yaml.safe_dump(tests), encoding="utf-8")
     result = subprocess.run(["promtool", "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=60, check=False)
