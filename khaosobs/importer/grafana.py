@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from khaosobs.domain.dashboards import DEFAULT_LABEL_FILTERS
 from khaosobs.domain.naming import dashboard_uid
 from khaosobs.domain.units import common_unit
 from khaosobs.importer.report import ImportReport
@@ -62,9 +63,15 @@ def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, repor
         out["refresh"] = refresh
     variables = (dashboard.get("templating") or {}).get("list") or []
     for variable in variables:
-        if isinstance(variable, dict):
-            report.omit(where, f"variable ${variable.get('name')} ({variable.get('type', 'query')}): the spec's "
-                        "dashboards have no variables; queries keep `$` references as written")
+        if not isinstance(variable, dict):
+            continue
+        name, kind = variable.get("name"), variable.get("type", "query")
+        if name in DEFAULT_LABEL_FILTERS or kind == "datasource":
+            # render gives every dashboard its own datasource and job/instance variables
+            report.note(where, f"variable ${name} ({kind}): khaosobs' own variable of that kind replaces it")
+        else:  # a spec variable is a label_values filter injected into every query: not the same thing
+            report.omit(where, f"variable ${name} ({kind}): the spec's dashboard variables are label filters "
+                        "injected into every query; queries keep `$` references as written")
     annotations = [a for a in (dashboard.get("annotations") or {}).get("list") or []
                    if isinstance(a, dict) and not a.get("builtIn")]
     if annotations:
