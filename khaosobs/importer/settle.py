@@ -16,6 +16,9 @@ from khaosobs.importer.specwriter import spec_text
 MAX_PASSES = 10  # each pass sets aside at least one refused item; a few are plenty in practice
 RECEIVER_INTEGRATIONS = ("webhook", "discord")
 ITEM_KINDS = ("alerts", "recording_rules", "log_alerts")
+# findings about an alert's summary, description, runbook URL or annotation text alone
+TEXT_ONLY_CODES = frozenset({"template-label-unknown"})
+REQUIRED_ALERT_TEXT = frozenset({"summary"})  # an alert without it does not validate: set aside whole
 
 
 def used_metrics(data: dict[str, Any]) -> list[str]:
@@ -85,8 +88,13 @@ def _errors(data: dict[str, Any]) -> list[Diagnostic]:
     return [d for d in validation.diagnostics.items if d.severity is Severity.ERROR]
 
 
-def _item(path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
-    """The smallest item that can be set aside on its own for a finding at `path`."""
+def _item(diagnostic: Diagnostic) -> tuple[str | int, ...] | None:
+    """The smallest item that can be set aside on its own for `diagnostic`."""
+    path = diagnostic.path
+    if (diagnostic.code in TEXT_ONLY_CODES and len(path) >= 5 and path[0] == "services"
+            and path[2] == "alerts" and path[4] not in REQUIRED_ALERT_TEXT):
+        # only the text is wrong (it reads a label the expression drops): the rule itself is kept
+        return path[:6] if path[4] == "annotations" else path[:5]
     if len(path) >= 4 and path[0] == "services" and path[2] in ITEM_KINDS:
         return path[:4]
     if len(path) >= 4 and path[0] == "dashboards" and path[2] == "panels":
@@ -103,7 +111,12 @@ def _describe(data: dict[str, Any], item: tuple[str | int, ...]) -> tuple[str, s
         service = data["services"][item[1]]
         entry = service[item[2]][item[3]]
         kind = {"alerts": "alert", "recording_rules": "recording rule", "log_alerts": "log alert"}[str(item[2])]
-        return f"service {service['name']!r}", f"{kind} {entry.get('name') or entry.get('record')!r}"
+        what = f"{kind} {entry.get('name') or entry.get('record')!r}"
+        if len(item) > 4:  # one text of the alert: named, and quoted as written so nothing is lost
+            text = entry[item[4]] if len(item) == 5 else entry[item[4]][item[5]]
+            field = item[4] if len(item) == 5 else f"annotation {item[5]}"
+            what = f"{what}: its {field} {text!r} (the alert itself is carried)"
+        return f"service {service['name']!r}", what
     if item[0] == "dashboards":
         dashboard = data["dashboards"][item[1]]
         if len(item) == 4:
@@ -130,17 +143,23 @@ def settle(data: dict[str, Any], report: ImportReport) -> list[Diagnostic]:
             return []
         refused: dict[tuple[str | int, ...], Diagnostic] = {}
         for diagnostic in errors:
-            item = _item(diagnostic.path)
+            item = _item(diagnostic)
             if item is not None:
                 refused.setdefault(item, diagnostic)
         if not refused:
             return errors
+        # a text of an alert set aside whole in this pass is not reported a second time
+        refused = {item: d for item, d in refused.items()
+                   if len(item) <= 4 or item[:4] not in refused}
         for item in sorted(refused, key=lambda p: tuple(str(s).zfill(9) for s in p), reverse=True):
             origin, what = _describe(data, item)
             diagnostic = refused[item]
             report.omit(origin, f"{what} not carried: validate refuses it [{diagnostic.code}] {diagnostic.message}")
             _remove(data, item)
         for service in data.get("services", []):
+            for alert in service.get("alerts", []):
+                if "annotations" in alert and not alert["annotations"]:
+                    del alert["annotations"]
             for kind in ITEM_KINDS:
                 if kind in service and not service[kind]:
                     del service[kind]
