@@ -16,7 +16,7 @@ from typing import Any
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.importer.alert_tests import attach_tests
 from khaosobs.importer.alertmanager import import_alertmanager
-from khaosobs.importer.grafana import import_dashboard
+from khaosobs.importer.grafana import derived_dashboard, import_dashboard
 from khaosobs.importer.instrumentation import read_metrics
 from khaosobs.importer.instrumentation import service_of as instrumentation_service
 from khaosobs.importer.report import ImportReport
@@ -88,7 +88,8 @@ def _declared(services: list[dict[str, Any]]) -> dict[str, Metric]:
 
 def _import_document(document: Document, project: str, report: ImportReport, services: list[dict[str, Any]],
                      by_name: dict[str, dict[str, Any]], dashboards: list[dict[str, Any]],
-                     telemetry: TelemetryImport, alerting: dict[str, Any] | None) -> dict[str, Any] | None:
+                     telemetry: TelemetryImport, alerting: dict[str, Any] | None,
+                     overviews: set[str]) -> dict[str, Any] | None:
     """One document into the spec being built; returns the `alerting` section (set by the first config)."""
     if document.kind == "rules":
         services.extend(import_rules(document, by_name, report))
@@ -101,7 +102,16 @@ def _import_document(document: Document, project: str, report: ImportReport, ser
     elif document.kind == "collector":
         telemetry.collector(document.data, document.origin)
     elif document.kind == "dashboard":
-        dashboards.append(import_dashboard(document.data, document.origin, project, report, _declared(services)))
+        derived = derived_dashboard(document.data)
+        if derived is not None:  # render builds it again from the service's metrics or SLOs
+            kind, service = derived
+            report.note(document.origin, f"the {'automatic overview' if kind == 'overview' else 'SLO'} "
+                        f"dashboard of {service} (render writes it again)")
+            if kind == "overview":
+                overviews.add(service)
+        else:
+            dashboards.append(import_dashboard(document.data, document.origin, project, report,
+                                               _declared(services)))
     elif alerting is None:
         alerting = import_alertmanager(document.data, document.origin, report)
     else:
@@ -118,14 +128,19 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     alerting: dict[str, Any] | None = None
     by_name: dict[str, dict[str, Any]] = {}
     telemetry = TelemetryImport(report)
+    overviews: set[str] = set()  # services whose automatic overview dashboard was among the inputs
     kinds = ("rules", "instrumentation", "alert_tests", "alertmanager", "datasources", "collector", "dashboard")
     for document in sorted(documents, key=lambda d: kinds.index(d.kind)):  # stable: input order within a kind
         try:
             alerting = _import_document(document, project, report, services, by_name, dashboards, telemetry,
-                                        alerting)
+                                        alerting, overviews)
         except (AttributeError, TypeError, KeyError, ValueError) as exc:  # a value of a type the tool refuses too
             report.omit(document.origin, f"not carried: its structure is not that of a valid {document.kind} "
                         f"config ({type(exc).__name__})")
+    if any(d.kind == "dashboard" for d in documents):
+        for service in services:  # dashboards were given, and this service's overview was not among them
+            if service.get("metrics") and service["name"] not in overviews:
+                service["overview_dashboard"] = False
     data: dict[str, Any] = {"version": 1, "project": project}
     if telemetry_data := telemetry.telemetry():
         data["telemetry"] = telemetry_data

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from khaosobs.domain.dashboards import DEFAULT_LABEL_FILTERS
-from khaosobs.domain.naming import dashboard_uid
+from khaosobs.domain.dashboards import DEFAULT_LABEL_FILTERS, OVERVIEW_TAG, overview_uid, project_link
+from khaosobs.domain.naming import dashboard_uid, slo_dashboard_uid
 from khaosobs.domain.units import common_unit
 from khaosobs.importer.report import ImportReport
 from khaosobs.spec.model import Metric
@@ -45,6 +45,33 @@ def _is_loki(panel: dict[str, Any], target: dict[str, Any]) -> bool:
     return panel.get("type") == "logs"
 
 
+def derived_dashboard(dashboard: dict[str, Any]) -> tuple[str, str] | None:
+    """("overview" | "slo", service) when `dashboard` is one render derives from a service (its
+    automatic overview, its SLO dashboard): by its tag and its uid, which a team's own cannot share."""
+    tags = [str(t) for t in dashboard.get("tags") or [] if isinstance(t, str)]
+    uid = str(dashboard.get("uid") or "")
+    for tag in tags:
+        if OVERVIEW_TAG in tags and uid == overview_uid(tag):
+            return "overview", tag
+        if "slo" in tags and uid == slo_dashboard_uid(tag):
+            return "slo", tag
+    return None
+
+
+def _label_variable(variable: dict[str, Any]) -> str | None:
+    """The label of a `label_values(…, label)` query variable named after it: a spec variable."""
+    query = variable.get("query")
+    text = query.get("query") if isinstance(query, dict) else query
+    name = variable.get("name")
+    if variable.get("type", "query") != "query" or not isinstance(text, str) or not isinstance(name, str):
+        return None
+    stripped = text.strip()
+    if stripped.startswith("label_values(") and stripped.endswith(")"):
+        label = stripped[len("label_values("):-1].rsplit(",", 1)[-1].strip()
+        return name if label == name else None
+    return None
+
+
 def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, report: ImportReport,
                      metrics: dict[str, Metric] | None = None) -> dict[str, Any]:
     """`metrics`: the spec's declared metrics, from which khaosobs derives a panel's unit."""
@@ -62,6 +89,7 @@ def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, repor
     if isinstance(refresh, str) and refresh and refresh != DEFAULT_REFRESH:
         out["refresh"] = refresh
     variables = (dashboard.get("templating") or {}).get("list") or []
+    filters: list[str] = []
     for variable in variables:
         if not isinstance(variable, dict):
             continue
@@ -69,15 +97,24 @@ def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, repor
         if name in DEFAULT_LABEL_FILTERS or kind == "datasource":
             # render gives every dashboard its own datasource and job/instance variables
             report.note(where, f"variable ${name} ({kind}): khaosobs' own variable of that kind replaces it")
+        elif (label := _label_variable(variable)) is not None:
+            filters.append(label)
+            report.note(where, f"variable ${name}: a spec variable (render adds {name}=~\"${name}\" to "
+                        "every query whose series can carry it)")
         else:  # a spec variable is a label_values filter injected into every query: not the same thing
             report.omit(where, f"variable ${name} ({kind}): the spec's dashboard variables are label filters "
                         "injected into every query; queries keep `$` references as written")
+    if filters:
+        out["variables"] = filters
     annotations = [a for a in (dashboard.get("annotations") or {}).get("list") or []
                    if isinstance(a, dict) and not a.get("builtIn")]
     if annotations:
         report.omit(where, f"{len(annotations)} annotation queries")
-    if dashboard.get("links"):
-        report.omit(where, f"{len(dashboard['links'])} dashboard links")
+    links = [link for link in dashboard.get("links") or [] if link != project_link(project)]
+    if len(links) < len(dashboard.get("links") or []):
+        report.note(where, "the link to the project's dashboards: render writes it again")
+    if links:
+        report.omit(where, f"{len(links)} dashboard links")
     panels = []
     for panel in _flat_panels(dashboard):
         imported = _panel(panel, where, report, metrics or {})
