@@ -19,6 +19,7 @@ from khaosobs.importer.alertmanager import import_alertmanager
 from khaosobs.importer.grafana import derived_dashboard, import_dashboard
 from khaosobs.importer.instrumentation import read_metrics
 from khaosobs.importer.instrumentation import service_of as instrumentation_service
+from khaosobs.importer.prometheus_config import import_prometheus_config
 from khaosobs.importer.report import ImportReport
 from khaosobs.importer.rules import SERVICE_KEYS, import_rules
 from khaosobs.importer.sources import Document, ImportInputError, read_documents
@@ -95,6 +96,8 @@ def _import_document(document: Document, project: str, report: ImportReport, ser
         services.extend(import_rules(document, by_name, report))
     elif document.kind == "instrumentation":
         _metrics(document, services, by_name, report)
+    elif document.kind == "prometheus_config":
+        import_prometheus_config(document.data, document.origin, services, by_name, telemetry, report)
     elif document.kind == "alert_tests":
         attach_tests(document.data, document.origin, by_name, report)
     elif document.kind == "datasources":
@@ -129,7 +132,7 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     by_name: dict[str, dict[str, Any]] = {}
     telemetry = TelemetryImport(report)
     overviews: set[str] = set()  # services whose automatic overview dashboard was among the inputs
-    kinds = ("rules", "instrumentation", "alert_tests", "alertmanager", "datasources", "collector", "dashboard")
+    kinds = ("rules", "instrumentation", "prometheus_config", "alert_tests", "alertmanager", "datasources", "collector", "dashboard")
     for document in sorted(documents, key=lambda d: kinds.index(d.kind)):  # stable: input order within a kind
         try:
             alerting = _import_document(document, project, report, services, by_name, dashboards, telemetry,
