@@ -30,7 +30,11 @@ def used_metrics(data: dict[str, Any]) -> list[str]:
     recorded: set[str] = set()
     for service in data.get("services", []):
         exprs += [alert["expr"] for alert in service.get("alerts", [])]
-        exprs += [slo["sli"][key] for slo in service.get("slos", []) for key in ("errors", "total")]
+        for slo in service.get("slos", []):  # each SLI form's selectors (a latency SLI's histogram by name)
+            sli = slo["sli"]
+            exprs += [sli[key] for key in ("errors", "good", "total", "bool_gauge") if key in sli]
+            if "latency" in sli:
+                exprs.append(sli["latency"]["histogram"])
         for rule in service.get("recording_rules", []):
             exprs.append(rule["expr"])
             recorded.add(rule["record"])
