@@ -16,6 +16,7 @@ from typing import Any
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.importer.alert_tests import attach_tests
 from khaosobs.importer.alertmanager import import_alertmanager
+from khaosobs.importer.deploy import kubernetes_block, ruler_block
 from khaosobs.importer.grafana import derived_dashboard, import_dashboard
 from khaosobs.importer.instrumentation import read_metrics
 from khaosobs.importer.instrumentation import service_of as instrumentation_service
@@ -30,7 +31,8 @@ from khaosobs.spec.model import Metric
 __all__ = ["ImportInputError", "ImportResult", "import_files"]
 
 HEADER = "# Imported by `khaosobs import`; what could not be carried is in the import report.\n"
-SPEC_KEYS = ("version", "project", "telemetry", "targets", "external_metrics", "services", "dashboards", "alerting")
+SPEC_KEYS = ("version", "project", "telemetry", "targets", "kubernetes", "ruler", "external_metrics", "services",
+             "dashboards", "alerting")
 
 
 @dataclass
@@ -133,6 +135,8 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     telemetry = TelemetryImport(report)
     overviews: set[str] = set()  # services whose automatic overview dashboard was among the inputs
     kinds = ("rules", "instrumentation", "prometheus_config", "alert_tests", "alertmanager", "datasources", "collector", "dashboard")
+    deploy = {kind: [d.data for d in documents if d.kind == kind] for kind in ("kubernetes", "ruler")}
+    documents = [d for d in documents if d.kind not in deploy]
     for document in sorted(documents, key=lambda d: kinds.index(d.kind)):  # stable: input order within a kind
         try:
             alerting = _import_document(document, project, report, services, by_name, dashboards, telemetry,
@@ -147,6 +151,10 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     data: dict[str, Any] = {"version": 1, "project": project}
     if telemetry_data := telemetry.telemetry():
         data["telemetry"] = telemetry_data
+    if deploy["kubernetes"]:
+        data["kubernetes"] = kubernetes_block(deploy["kubernetes"])
+    if deploy["ruler"]:
+        data["ruler"] = ruler_block(deploy["ruler"], [s["name"] for s in services])
     if services:
         data["services"] = services
     if dashboards:

@@ -25,7 +25,7 @@ from khaosobs.spec.limits import MAX_FILE_BYTES
 from khaosobs.spec.loader import display_path
 
 DocumentKind = Literal["rules", "alertmanager", "dashboard", "datasources", "collector", "instrumentation",
-                       "alert_tests", "prometheus_config"]
+                       "alert_tests", "prometheus_config", "kubernetes", "ruler"]
 ALERTMANAGER_KEYS = ("alertmanager.yaml", "alertmanager.yml")
 MAX_ALIASES = 1000
 FOLDER_SUFFIXES = (".yaml", ".yml", ".json", ".rules", ".py", ".tmpl")  # what a folder given is read for
@@ -74,22 +74,23 @@ def _parse_text(text: str, name: str, json_first: bool) -> list[Any]:
 
 
 def derived_file(path: Path, text: str) -> tuple[str, str] | None:
-    """("derived" | "lost", why) for a file render wrote (its header says so) that holds nothing the
-    spec does not hold elsewhere: render writes it again from the spec. "lost" when the spec key it
-    comes from (`kubernetes:`, `ruler:`) is not recovered from it, so the import report names it."""
+    """("derived", why) for a file render wrote (its header says so) that holds nothing the spec does
+    not hold elsewhere: render writes it again from the spec."""
     if not text.startswith(GENERATED_HEADER):
         return None
-    parts = path.parts
-    if "kubernetes" in parts[:-1]:
-        return "lost", ("a Kubernetes manifest render derives from the spec's `kubernetes:` block, which "
-                        "import does not recover: add the block again (docs/deploy.md)")
-    if "ruler" in parts[:-1]:
-        return "lost", ("a Mimir/Thanos ruler file render derives from the spec's `ruler:` block, which "
-                        "import does not recover: add the block again (docs/adopt.md)")
     if path.name.endswith(".slo.test.yml"):
         return "derived", "the SLO proof tests render derives from the SLOs (written again)"
     if path.name.endswith("_telemetry.py"):
         return "derived", "the telemetry module render derives from `telemetry` (written again)"
+    return None
+
+
+def _deploy_kind(path: Path) -> DocumentKind | None:
+    """`kubernetes` or `ruler` for a file in the folder of that name of a generated tree."""
+    folders = path.resolve().parts[:-1]
+    for kind in ("kubernetes", "ruler"):
+        if kind in folders:
+            return "kubernetes" if kind == "kubernetes" else "ruler"
     return None
 
 
@@ -123,8 +124,7 @@ def read_documents(paths: list[Path], report: ImportReport) -> list[Document]:
             problems.append(_error("import-unreadable", f"{name} is not UTF-8 (byte {exc.start})", name))
             continue
         if (derived := derived_file(path, text)) is not None:
-            kind, why = derived
-            (report.omit if kind == "lost" else report.note)(name, why)
+            report.note(name, derived[1])
             continue
         if path.suffix == ".py":  # a prometheus_client module: parsed as Python, never run
             found.append(Document("instrumentation", {"source": text, "stem": path.stem}, name))
@@ -133,6 +133,11 @@ def read_documents(paths: list[Path], report: ImportReport) -> list[Document]:
             parsed = _parse_text(text, name, json_first=path.suffix == ".json")
         except ImportInputError as exc:
             problems.extend(exc.diagnostics)
+            continue
+        deploy = _deploy_kind(path) if text.startswith(GENERATED_HEADER) else None
+        if deploy is not None:  # khaosobs' own manifests or ruler files: read for their block's settings
+            found.extend(Document(deploy, doc, name) for doc in parsed if isinstance(doc, dict))
+            report.note(name, f"written from the spec's `{deploy}:` block, read back into it (render writes it again)")
             continue
         if text.startswith(GENERATED_HEADER) and len(parsed) == 1 and isinstance(parsed[0], dict) \
                 and "scrape_configs" in parsed[0]:  # khaosobs' own prometheus.yml: its inverse is known
