@@ -35,8 +35,11 @@ def import_prometheus_config(config: dict[str, Any], origin: str, services: list
             telemetry.set("metrics", "alertmanager_endpoint", url, origin)
     for job in config.get("scrape_configs") or []:
         name = str(job.get("job_name", ""))
-        if name == COLLECTOR_JOB:
-            continue  # the Collector's own job: render writes it from telemetry.tracing
+        if name == COLLECTOR_JOB:  # the Collector's own job: its host is tracing.collector_endpoint's
+            targets = [str(t) for s in job.get("static_configs") or [] for t in s.get("targets") or []]
+            if len(targets) == 1 and ":" in targets[0]:
+                telemetry.collector_host = (targets[0].rsplit(":", 1)[0], origin)
+            continue
         service = by_name.get(name)
         if service is None:
             service = {"name": name}

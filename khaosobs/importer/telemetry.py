@@ -40,6 +40,10 @@ class TelemetryImport:
     def __init__(self, report: ImportReport) -> None:
         self.report = report
         self.values: dict[tuple[str, str], tuple[str, str]] = {}  # (block, field) -> (value, origin)
+        # tracing.collector_endpoint comes in two halves: the OTLP gRPC port from the Collector's config,
+        # the host from the Prometheus job scraping the Collector (khaosobs' own prometheus.yml)
+        self.collector_port: tuple[int, str] | None = None
+        self.collector_host: tuple[str, str] | None = None
 
     def set(self, block: str, name: str, value: str, origin: str) -> None:
         known = self.values.get((block, name))
@@ -74,8 +78,8 @@ class TelemetryImport:
         grpc = ((receivers.get("otlp") or {}).get("protocols") or {}).get("grpc") or {}
         endpoint = str(grpc.get("endpoint", ""))
         port = endpoint.rsplit(":", 1)[-1] if ":" in endpoint else ""
-        if port.isdigit() and int(port) != OTLP_GRPC_DEFAULT_PORT:
-            self.set("tracing", "collector_endpoint", f"http://{COLLECTOR_HOST}:{port}", origin)
+        if port.isdigit():
+            self.collector_port = (int(port), origin)
         exporters = config.get("exporters") or {}
         tempo = exporters.get("otlp/tempo") or {}
         if "endpoint" in tempo:
@@ -99,6 +103,10 @@ class TelemetryImport:
 
     def telemetry(self) -> dict[str, Any]:
         """`telemetry` in the spec's key order, without the defaults."""
+        if self.collector_port is not None or self.collector_host is not None:
+            port, origin = self.collector_port or (OTLP_GRPC_DEFAULT_PORT, "")
+            host, origin = self.collector_host or (COLLECTOR_HOST, origin)
+            self.set("tracing", "collector_endpoint", f"http://{host}:{port}", origin)
         out: dict[str, Any] = {}
         for block, defaults in DEFAULTS.items():
             fields = {name: self.values[(block, name)][0] for name in type(defaults).model_fields
