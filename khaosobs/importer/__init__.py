@@ -16,7 +16,7 @@ from typing import Any
 from khaosobs.diagnostics import Diagnostic
 from khaosobs.importer.alert_tests import attach_tests
 from khaosobs.importer.alertmanager import import_alertmanager
-from khaosobs.importer.deploy import kubernetes_block, ruler_block
+from khaosobs.importer.deploy import kubernetes_block, ruler_block, ruler_teams
 from khaosobs.importer.grafana import derived_dashboard, import_dashboard
 from khaosobs.importer.instrumentation import read_metrics
 from khaosobs.importer.instrumentation import service_of as instrumentation_service
@@ -155,15 +155,27 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
         data["kubernetes"] = kubernetes_block(deploy["kubernetes"])
     if deploy["ruler"]:
         data["ruler"] = ruler_block(deploy["ruler"], [s["name"] for s in services])
+        if data["ruler"].get("namespaces") == "team":
+            teams = ruler_teams(deploy["ruler"])
+            for service in services:
+                if "team" not in service and service["name"] in teams:
+                    merged = {**service, "team": teams[service["name"]]}
+                    service.clear()
+                    service.update({key: merged[key] for key in SERVICE_KEYS if key in merged})
     if services:
         data["services"] = services
     if dashboards:
         data["dashboards"] = dashboards
+    targets: dict[str, str] = {}
     if alerting is not None:
         if any("discord" in receiver for receiver in alerting["receivers"]):
             # webhook_url_file, the only way a Discord URL is carried, needs Alertmanager 0.28
-            data["targets"] = {"alertmanager": "0.28"}
+            targets["alertmanager"] = "0.28"
         data["alerting"] = alerting
+    if telemetry.otelcol is not None:
+        targets["otelcol"] = telemetry.otelcol
+    if targets:
+        data["targets"] = targets
     from khaosobs.importer.settle import settle
 
     data = {key: data[key] for key in SPEC_KEYS if key in data}

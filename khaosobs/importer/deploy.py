@@ -80,3 +80,16 @@ def ruler_block(files: list[dict[str, Any]], services: list[str]) -> dict[str, A
     if strategy is not None and strategy != defaults.partial_response_strategy:
         out["partial_response_strategy"] = strategy
     return out
+
+
+def ruler_teams(files: list[dict[str, Any]]) -> dict[str, str]:
+    """Service -> team from Mimir namespace files named after teams: the one place the team of a
+    service without alerts (whose rules carry no `team` label) is written."""
+    teams: dict[str, str] = {}
+    for file in files:
+        if "namespace" not in file:
+            continue
+        for group in file.get("groups") or []:
+            if isinstance(group, dict) and group.get("name") and group["name"] != file["namespace"]:
+                teams[str(group["name"])] = str(file["namespace"])
+    return teams

@@ -138,8 +138,8 @@ def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str,
     team = _shared_label(rules, "team")
     if service_label is not None and SLUG_RE.fullmatch(service_label):
         name = service_label
-    else:
-        name = service_name(group_name, scope, set(services))
+    else:  # a clash is settled below, once it is known whether the groups are one service's two halves
+        name = service_name(group_name, scope, set())
     service: dict[str, Any] = {"name": name}
     if team is not None and SLUG_RE.fullmatch(team):
         service["team"] = team

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from khaosobs.domain.naming import OTLP_GRPC_DEFAULT_PORT
+from khaosobs.domain.versions import OTELCOL_OTLP_RENAME
 from khaosobs.importer.report import ImportReport
 from khaosobs.spec.model import LoggingTelemetry, MetricsTelemetry, TracingTelemetry
 
@@ -44,6 +45,7 @@ class TelemetryImport:
         # the host from the Prometheus job scraping the Collector (khaosobs' own prometheus.yml)
         self.collector_port: tuple[int, str] | None = None
         self.collector_host: tuple[str, str] | None = None
+        self.otelcol: str | None = None  # the oldest Collector release that has the exporter names read
 
     def set(self, block: str, name: str, value: str, origin: str) -> None:
         known = self.values.get((block, name))
@@ -81,10 +83,14 @@ class TelemetryImport:
         if port.isdigit():
             self.collector_port = (int(port), origin)
         exporters = config.get("exporters") or {}
-        tempo = exporters.get("otlp/tempo") or {}
+        # Collector 0.144 renamed otlp/otlphttp to otlp_grpc/otlp_http: the names say which targets.otelcol
+        renamed = "otlp_grpc/tempo" in exporters or "otlp_http/loki" in exporters
+        if renamed:
+            self.otelcol = ".".join(str(part) for part in OTELCOL_OTLP_RENAME)
+        tempo = exporters.get("otlp_grpc/tempo" if renamed else "otlp/tempo") or {}
         if "endpoint" in tempo:
             self.set("tracing", "tempo_endpoint", _literal(str(tempo["endpoint"])), origin)
-        loki = exporters.get("otlphttp/loki") or {}
+        loki = exporters.get("otlp_http/loki" if renamed else "otlphttp/loki") or {}
         if "endpoint" in loki:
             base = _literal(str(loki["endpoint"]))
             self.set("logging", "endpoint", base[: -len("/otlp")] if base.endswith("/otlp") else base, origin)
@@ -95,7 +101,8 @@ class TelemetryImport:
                     self.set("logging", "auth_secret_ref", ref, origin)
                 else:
                     self.report.omit(origin, "a Loki Authorization header that is not ${env:…} or ${file:…}")
-        ours = {"otlp", "prometheus", "otlp/tempo", "otlphttp/loki", "memory_limiter", "batch", "health_check"}
+        ours = {"otlp", "prometheus", "otlp/tempo", "otlphttp/loki", "otlp_grpc/tempo", "otlp_http/loki",
+                "memory_limiter", "batch", "health_check"}
         for section in ("receivers", "processors", "exporters", "extensions", "connectors"):
             for name in sorted(config.get(section) or {}):
                 if name not in ours:
