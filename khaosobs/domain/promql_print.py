@@ -3,7 +3,7 @@
 `promql_parser`'s own `str()` does not escape string literals (a `"` or a newline in a matcher
 value comes out raw), so khaosobs prints the tree itself. Rewrites happen on the tree, never on
 the text: `with_matchers` adds label matchers to every series selector (the dashboard's
-`job=~"$job"` filters), `expression_key` prints an expression with every range blanked so two
+`job=~"$job"` filters) and `without_matchers` takes them away again (import), `expression_key` prints an expression with every range blanked so two
 queries that differ only in their ranges compare equal.
 
 Grafana's range variables (`[$__rate_interval]`) are not PromQL; they are replaced by unique
@@ -39,9 +39,10 @@ def _always(_metric: str | None, _label: str) -> bool:
 
 class _Printer:
     def __init__(self, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
-                 applies: Applies = _always) -> None:
+                 applies: Applies = _always, drop: Matchers | None = None) -> None:
         self.variables = variables
         self.extra = extra
+        self.drop = drop or []
         self.blank_ranges = blank_ranges
         self.applies = applies
 
@@ -77,6 +78,11 @@ class _Printer:
             matchers = [(m.name, _MATCH_OPS[str(m.op).rsplit(".", 1)[-1].split("(")[0]], m.value) for m in group]
             if name is not None and not named:
                 matchers.insert(0, ("__name__", "=", name))
+            # with_matchers appends the missing ones in their order: take back only such a tail, so a
+            # matcher written at the front, as `route=~"$route"` before the filters, stays where it was
+            last = len(self.drop)
+            while matchers and matchers[-1] in self.drop[:last]:
+                last = self.drop.index(matchers.pop())
             present = {label for label, _, _ in matchers}
             metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
             matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
@@ -187,6 +193,18 @@ def with_matchers(text: str, matchers: Matchers, applies: Applies = _always) -> 
         return text
     try:
         return _print(text, extra=matchers, blank_ranges=False, applies=applies)
+    except (PromQLError, RecursionError):
+        return text
+
+
+def without_matchers(text: str, matchers: Matchers) -> str:
+    """Every series selector of `text` without the `matchers` (exactly these) that end it in their
+    order: the inverse of `with_matchers`, for import. Text that does not parse comes back unchanged."""
+    if not matchers:
+        return text
+    try:
+        tree, variables = _parse_with_variables(text)
+        return _Printer(variables, extra=[], blank_ranges=False, drop=matchers).print(tree)
     except (PromQLError, RecursionError):
         return text
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from khaosobs.domain.dashboards import DEFAULT_LABEL_FILTERS, OVERVIEW_TAG, overview_uid, project_link
 from khaosobs.domain.naming import dashboard_uid, slo_dashboard_uid
+from khaosobs.domain.promql_print import without_matchers
 from khaosobs.domain.units import common_unit
 from khaosobs.importer.report import ImportReport
 from khaosobs.spec.model import Metric
@@ -115,9 +116,12 @@ def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, repor
         report.note(where, "the link to the project's dashboards: render writes it again")
     if links:
         report.omit(where, f"{len(links)} dashboard links")
+    # render adds `label=~"$label"` for each filter to every selector (khaosobs.domain.dashboards):
+    # taken away here on the parsed tree, so render adds them back where they were, and only there
+    injected = [(label, "=~", f"${label}") for label in (*DEFAULT_LABEL_FILTERS, *filters)]
     panels = []
     for panel in _flat_panels(dashboard):
-        imported = _panel(panel, where, report, metrics or {})
+        imported = _panel(panel, where, report, metrics or {}, injected)
         if imported is not None:
             panels.append(imported)
     if panels:
@@ -127,8 +131,8 @@ def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, repor
     return out
 
 
-def _panel(panel: dict[str, Any], where: str, report: ImportReport,
-           metrics: dict[str, Metric]) -> dict[str, Any] | None:
+def _panel(panel: dict[str, Any], where: str, report: ImportReport, metrics: dict[str, Metric],
+           injected: list[tuple[str, str, str]]) -> dict[str, Any] | None:
     title = str(panel.get("title") or "")
     source_type = str(panel.get("type", "graph"))
     panel_where = f"{where}: panel {title!r}"
@@ -150,6 +154,7 @@ def _panel(panel: dict[str, Any], where: str, report: ImportReport,
     if panel.get("description"):
         out["description"] = str(panel["description"])
     loki = [q for q in queries if _is_loki(panel, q)]
+    queries = [q if q in loki else {**q, "expr": without_matchers(q["expr"], injected)} for q in queries]
     if loki:
         if len(queries) > 1:
             report.omit(panel_where, f"{len(queries) - 1} more queries (a logs panel has one LogQL query)")
