@@ -78,11 +78,8 @@ class _Printer:
             matchers = [(m.name, _MATCH_OPS[str(m.op).rsplit(".", 1)[-1].split("(")[0]], m.value) for m in group]
             if name is not None and not named:
                 matchers.insert(0, ("__name__", "=", name))
-            # with_matchers appends the missing ones in their order: take back only such a tail, so a
-            # matcher written at the front, as `route=~"$route"` before the filters, stays where it was
-            last = len(self.drop)
-            while matchers and matchers[-1] in self.drop[:last]:
-                last = self.drop.index(matchers.pop())
+            if self.drop:
+                matchers = self.undo(matchers)
             present = {label for label, _, _ in matchers}
             metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
             matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
@@ -90,6 +87,17 @@ class _Printer:
         body = " or ".join(g for g in rendered_groups if g)
         head = name if named else ""
         return f"{head}{{{body}}}" if body or not head else head
+
+    def undo(self, matchers: Matchers) -> Matchers:
+        """`matchers` without the longest tail that adding `drop` (as with_matchers does: the ones whose
+        label is missing, in their order) would append again; a matcher written before them, or one
+        adding would not give back, stays where it was."""
+        for cut in range(len(matchers)):  # the longest tail first
+            kept, tail = matchers[:cut], matchers[cut:]
+            present = {label for label, _, _ in kept}
+            if tail == [m for m in self.drop if m[0] not in present]:
+                return kept
+        return matchers
 
     def print(self, node: Any) -> str:
         p = self.print
@@ -198,8 +206,9 @@ def with_matchers(text: str, matchers: Matchers, applies: Applies = _always) -> 
 
 
 def without_matchers(text: str, matchers: Matchers) -> str:
-    """Every series selector of `text` without the `matchers` (exactly these) that end it in their
-    order: the inverse of `with_matchers`, for import. Text that does not parse comes back unchanged."""
+    """Every series selector of `text` without the `matchers` where `with_matchers(…, matchers)` would
+    add them back in the same place: its inverse, for import. Text that does not parse comes back
+    unchanged."""
     if not matchers:
         return text
     try:
