@@ -3,8 +3,9 @@
 `promql_parser`'s own `str()` does not escape string literals (a `"` or a newline in a matcher
 value comes out raw), so khaosobs prints the tree itself. Rewrites happen on the tree, never on
 the text: `with_matchers` adds label matchers to every series selector (the dashboard's
-`job=~"$job"` filters) and `without_matchers` takes them away again (import), `expression_key` prints an expression with every range blanked so two
-queries that differ only in their ranges compare equal.
+`job=~"$job"` filters) and `without_matchers` takes them away again (import), `expression_key`
+prints an expression with every range blanked so two queries that differ only in their ranges
+compare equal.
 
 Grafana's range variables (`[$__rate_interval]`) are not PromQL; they are replaced by unique
 sentinel durations before parsing and printed back as written.

@@ -134,7 +134,8 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     by_name: dict[str, dict[str, Any]] = {}
     telemetry = TelemetryImport(report)
     overviews: set[str] = set()  # services whose automatic overview dashboard was among the inputs
-    kinds = ("rules", "instrumentation", "prometheus_config", "alert_tests", "alertmanager", "datasources", "collector", "dashboard")
+    kinds = ("rules", "instrumentation", "prometheus_config", "alert_tests", "alertmanager", "datasources",
+             "collector", "dashboard")
     deploy = {kind: [d.data for d in documents if d.kind == kind] for kind in ("kubernetes", "ruler")}
     documents = [d for d in documents if d.kind not in deploy]
     for document in sorted(documents, key=lambda d: kinds.index(d.kind)):  # stable: input order within a kind

@@ -59,9 +59,9 @@ def kubernetes_block(objects: list[dict[str, Any]]) -> dict[str, Any]:
             selector = {str(k): str(v) for k, v in selector.items()}
             if selector != defaults.grafana_instance_selector:
                 out["grafana_instance_selector"] = selector
-        elif obj.get("kind") == "Secret" and name.startswith("alertmanager-"):
-            if name.removeprefix("alertmanager-") != defaults.alertmanager:
-                out["alertmanager"] = name.removeprefix("alertmanager-")
+        elif (obj.get("kind") == "Secret" and name.startswith("alertmanager-")
+              and name.removeprefix("alertmanager-") != defaults.alertmanager):
+            out["alertmanager"] = name.removeprefix("alertmanager-")
     return out
 
 

@@ -73,7 +73,7 @@ def _scrape(job: dict[str, Any], service: str, where: str, report: ImportReport)
         selector = dict(pair.split("=", 1) for pair in str(selectors[0]["label"]).split(",")) if selectors else {}
         if selector != {DEFAULT_SELECTOR_LABEL: service}:
             pods["selector"] = selector
-        keep = next((r for r in job.get("relabel_configs") or [] if r.get("action") == "keep"), {})
+        keep: dict[str, Any] = next((r for r in job.get("relabel_configs") or [] if r.get("action") == "keep"), {})
         number = "__meta_kubernetes_pod_container_port_number" in (keep.get("source_labels") or [])
         regex = str(keep.get("regex", port))
         port = int(regex) if number and regex.isdigit() else regex

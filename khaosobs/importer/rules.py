@@ -165,7 +165,9 @@ def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str,
         index += 1
         expr = str(rule.get("expr", ""))
         rule_where = f"{where}: {'alert' if 'alert' in rule else 'record'} {rule.get('alert') or rule.get('record')!r}"
-        for key in sorted(set(rule) - RULE_KEYS):
+        # keep_firing_for is an alert's (Prometheus 2.42+); Loki's ruler and recording rules lack it
+        own = RULE_KEYS | ({"keep_firing_for"} if "alert" in rule and not is_logql(expr) else set())
+        for key in sorted(set(rule) - own):
             report.omit(rule_where, f"rule setting `{key}` (the spec has no such setting)")
         if "record" in rule:
             if is_logql(expr):
@@ -226,6 +228,8 @@ def _alert(rule: dict[str, Any], expr: str, service: str, team: str | None, comm
     alert: dict[str, Any] = {"name": str(rule["alert"]), "expr": expr}
     if "for" in rule:
         alert["for"] = str(rule["for"])
+    if "keep_firing_for" in rule and not is_logql(expr):
+        alert["keep_firing_for"] = str(rule["keep_firing_for"])
     alert["severity"] = severity
     for key in ALERT_FIELDS:
         if key in annotations:
