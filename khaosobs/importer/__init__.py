@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from khaosobs.diagnostics import Diagnostic
+from khaosobs.domain.dashboards import alert_threshold
 from khaosobs.importer.alert_tests import attach_tests
 from khaosobs.importer.alertmanager import import_alertmanager
 from khaosobs.importer.deploy import kubernetes_block, ruler_block, ruler_teams
@@ -26,7 +27,7 @@ from khaosobs.importer.rules import SERVICE_KEYS, import_rules
 from khaosobs.importer.sources import Document, ImportInputError, read_documents
 from khaosobs.importer.specwriter import spec_text
 from khaosobs.importer.telemetry import TelemetryImport
-from khaosobs.spec.model import Metric
+from khaosobs.spec.model import Alert, Metric, ThresholdStep
 
 __all__ = ["ImportInputError", "ImportResult", "import_files"]
 
@@ -89,6 +90,20 @@ def _declared(services: list[dict[str, Any]]) -> dict[str, Metric]:
     return found
 
 
+def _alert_thresholds(services: list[dict[str, Any]]) -> dict[str, list[ThresholdStep]]:
+    """The panel thresholds render derives from the alerts imported so far (domain.dashboards)."""
+    found: dict[str, list[ThresholdStep]] = {}
+    for service in services:
+        for alert in service.get("alerts", []):
+            try:
+                derived = alert_threshold(Alert.model_validate(alert))
+            except ValueError:  # validate reports it; no threshold is derived from it
+                continue
+            if derived is not None:
+                found.setdefault(*derived)
+    return found
+
+
 def _import_document(document: Document, project: str, report: ImportReport, services: list[dict[str, Any]],
                      by_name: dict[str, dict[str, Any]], dashboards: list[dict[str, Any]],
                      telemetry: TelemetryImport, alerting: dict[str, Any] | None,
@@ -116,7 +131,7 @@ def _import_document(document: Document, project: str, report: ImportReport, ser
                 overviews.add(service)
         else:
             dashboards.append(import_dashboard(document.data, document.origin, project, report,
-                                               _declared(services)))
+                                               _declared(services), _alert_thresholds(services)))
     elif alerting is None:
         alerting = import_alertmanager(document.data, document.origin, report)
     else:

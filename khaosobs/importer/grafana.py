@@ -10,17 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from khaosobs.domain.dashboards import DEFAULT_LABEL_FILTERS, OVERVIEW_TAG, overview_uid, project_link
+from khaosobs.domain.dashboards import (
+    DEFAULT_LABEL_FILTERS,
+    OVERVIEW_TAG,
+    PANELS_WITHOUT_QUERY,
+    filter_applies,
+    overview_uid,
+    project_link,
+)
 from khaosobs.domain.naming import dashboard_uid, slo_dashboard_uid
 from khaosobs.domain.promql_print import without_matchers
 from khaosobs.domain.units import common_unit
 from khaosobs.importer.report import ImportReport
-from khaosobs.spec.model import Metric
-from khaosobs.targets.grafana import DEFAULT_SIZE
+from khaosobs.spec.model import Metric, Panel, ThresholdStep
+from khaosobs.targets.grafana import DEFAULT_SIZE, PanelContext, panel_model
 
 PANEL_TYPES = {"timeseries": "timeseries", "graph": "timeseries", "stat": "stat", "singlestat": "stat",
                "gauge": "gauge", "bargauge": "bargauge", "piechart": "piechart", "table": "table",
-               "table-old": "table", "logs": "logs"}
+               "table-old": "table", "logs": "logs", "heatmap": "heatmap", "state-timeline": "state-timeline",
+               "text": "text", "alertlist": "alertlist"}
+# what a panel option of the spec is in the panel's JSON (khaosobs.targets.grafana writes them)
+OPTION_KEYS = ("thresholds", "min", "max", "decimals", "mappings", "stacking", "fill", "legend_options",
+               "overrides", "content")
 DEFAULT_REFRESH = "1m"
 
 
@@ -74,8 +85,10 @@ def _label_variable(variable: dict[str, Any]) -> str | None:
 
 
 def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, report: ImportReport,
-                     metrics: dict[str, Metric] | None = None) -> dict[str, Any]:
-    """`metrics`: the spec's declared metrics, from which khaosobs derives a panel's unit."""
+                     metrics: dict[str, Metric] | None = None,
+                     thresholds: dict[str, list[ThresholdStep]] | None = None) -> dict[str, Any]:
+    """`metrics`: the spec's declared metrics, from which khaosobs derives a panel's unit;
+    `thresholds`: those render derives from the spec's alerts (by expression key)."""
     title = str(dashboard.get("title") or "")
     where = f"{origin}: dashboard {title!r}"
     out: dict[str, Any] = {"title": title}
@@ -119,20 +132,23 @@ def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, repor
     # render adds `label=~"$label"` for each filter to every selector (khaosobs.domain.dashboards):
     # taken away here on the parsed tree, so render adds them back where they were, and only there
     injected = [(label, "=~", f"${label}") for label in (*DEFAULT_LABEL_FILTERS, *filters)]
+    # what render derives a panel's options from, to confirm each option read (see _with_options)
+    context = PanelContext(metrics=metrics or {}, filters=[], applies=filter_applies(metrics or {}),
+                           thresholds=thresholds or {}, alert_filter="", automatic=False,
+                           datasources={kind: {"type": kind, "uid": kind} for kind in ("prometheus", "loki")})
     panels = []
     for panel in _flat_panels(dashboard):
-        imported = _panel(panel, where, report, metrics or {}, injected)
+        imported = _panel(panel, where, report, metrics or {}, injected, context)
         if imported is not None:
             panels.append(imported)
     if panels:
         out["panels"] = panels
-        report.note(where, "layout, panel options, thresholds, colours and overrides are khaosobs' own "
-                    "(sizes are carried, positions follow khaosobs' grid layout)")
+        report.note(where, "the layout is khaosobs' own (sizes are carried, positions follow khaosobs' grid layout)")
     return out
 
 
 def _panel(panel: dict[str, Any], where: str, report: ImportReport, metrics: dict[str, Metric],
-           injected: list[tuple[str, str, str]]) -> dict[str, Any] | None:
+           injected: list[tuple[str, str, str]], context: PanelContext | None = None) -> dict[str, Any] | None:
     title = str(panel.get("title") or "")
     source_type = str(panel.get("type", "graph"))
     panel_where = f"{where}: panel {title!r}"
@@ -147,12 +163,16 @@ def _panel(panel: dict[str, Any], where: str, report: ImportReport, metrics: dic
     queries = [t for t in targets if isinstance(t.get("expr"), str) and t["expr"].strip()]
     if len(queries) < len(targets):
         report.omit(panel_where, f"{len(targets) - len(queries)} target(s) without an `expr` query")
-    if not queries:
+    if not queries and panel_type not in PANELS_WITHOUT_QUERY:
         report.omit(panel_where, "panel without a PromQL or LogQL query")
         return None
     out: dict[str, Any] = {"title": title, "type": panel_type}
     if panel.get("description"):
         out["description"] = str(panel["description"])
+    if panel_type in PANELS_WITHOUT_QUERY:
+        if panel_type == "text" and isinstance((panel.get("options") or {}).get("content"), str):
+            out["content"] = panel["options"]["content"]
+        return _with_size(out, panel, panel_type)
     loki = [q for q in queries if _is_loki(panel, q)]
     queries = [q if q in loki else {**q, "expr": without_matchers(q["expr"], injected)} for q in queries]
     if loki:
@@ -170,6 +190,12 @@ def _panel(panel: dict[str, Any], where: str, report: ImportReport, metrics: dic
     derived = None if loki else common_unit([q["expr"] for q in queries], metrics)
     if unit is not None and unit != derived:
         out["unit"] = unit
+    if context is not None:
+        out = _with_options(out, panel, context, panel_where, report)
+    return _with_size(out, panel, panel_type)
+
+
+def _with_size(out: dict[str, Any], panel: dict[str, Any], panel_type: str) -> dict[str, Any]:
     grid = panel.get("gridPos") if isinstance(panel.get("gridPos"), dict) else {}
     assert isinstance(grid, dict)
     width, height = DEFAULT_SIZE[panel_type]
@@ -178,6 +204,99 @@ def _panel(panel: dict[str, Any], where: str, report: ImportReport, metrics: dic
     if isinstance(grid.get("h"), int) and grid["h"] != height:
         out["height"] = grid["h"]
     return out
+
+
+def _options(panel: dict[str, Any]) -> dict[str, Any]:
+    """The spec's panel options as the panel's JSON holds them (the inverse of the Grafana target)."""
+    field: dict[str, Any] = panel["fieldConfig"] if isinstance(panel.get("fieldConfig"), dict) else {}
+    defaults: dict[str, Any] = field["defaults"] if isinstance(field.get("defaults"), dict) else {}
+    custom: dict[str, Any] = defaults["custom"] if isinstance(defaults.get("custom"), dict) else {}
+    out: dict[str, Any] = {}
+    steps = (defaults.get("thresholds") or {}).get("steps")
+    if isinstance(steps, list) and steps:
+        out["thresholds"] = [{"color": s["color"], **({"value": s["value"]} if s.get("value") is not None else {})}
+                             for s in steps if isinstance(s, dict) and "color" in s]
+    for key in ("min", "max", "decimals"):
+        if isinstance(defaults.get(key), (int, float)):
+            out[key] = defaults[key]
+    mappings = {}
+    for mapping in defaults.get("mappings") or []:
+        if isinstance(mapping, dict) and mapping.get("type") == "value":
+            for value, option in sorted((mapping.get("options") or {}).items(), key=lambda i: i[1].get("index", 0)):
+                text = option.get("text", "")
+                mappings[str(value)] = {"text": text, "color": option["color"]} if option.get("color") else text
+    if mappings:
+        out["mappings"] = mappings
+    if isinstance((custom.get("stacking") or {}).get("mode"), str):
+        out["stacking"] = custom["stacking"]["mode"]
+    if isinstance(custom.get("fillOpacity"), int):
+        out["fill"] = custom["fillOpacity"]
+    legend = (panel.get("options") or {}).get("legend")
+    if isinstance(legend, dict) and "displayMode" in legend:
+        mode = "hidden" if legend.get("showLegend") is False else legend["displayMode"]
+        out["legend_options"] = {"mode": mode, "placement": legend.get("placement", "bottom"),
+                                 "calcs": list(legend.get("calcs") or [])}
+    overrides = [o for o in (_override(o) for o in field.get("overrides") or []) if o is not None]
+    if overrides:
+        out["overrides"] = overrides
+    return out
+
+
+def _override(override: Any) -> dict[str, Any] | None:
+    if not isinstance(override, dict):
+        return None
+    matcher = override.get("matcher") or {}
+    out: dict[str, Any] = {}
+    if matcher.get("id") == "byName":
+        out["series"] = matcher.get("options")
+    elif matcher.get("id") == "byRegexp":
+        out["series_regex"] = matcher.get("options")
+    else:
+        return None
+    names = {"unit": "unit", "min": "min", "max": "max", "decimals": "decimals", "displayName": "display_name",
+             "custom.fillOpacity": "fill", "custom.axisPlacement": "axis"}
+    for prop in override.get("properties") or []:
+        if not isinstance(prop, dict):
+            continue
+        if prop.get("id") == "color" and isinstance(prop.get("value"), dict):
+            out["color"] = prop["value"].get("fixedColor")
+        elif prop.get("id") == "custom.hideFrom":
+            out["axis"] = "hidden"
+        elif prop.get("id") in names:
+            out[names[prop["id"]]] = prop.get("value")
+    return out
+
+
+def _sections(panel: dict[str, Any]) -> tuple[Any, Any]:
+    return panel.get("fieldConfig"), panel.get("options")
+
+
+def _with_options(out: dict[str, Any], panel: dict[str, Any], context: PanelContext, where: str,
+                  report: ImportReport) -> dict[str, Any]:
+    """`out` with the panel options that make render write this panel's field config and options:
+    each read from the JSON, then left out again when render derives the same without it."""
+    def rendered(candidate: dict[str, Any]) -> tuple[Any, Any] | None:
+        try:
+            model = Panel.model_validate(candidate, strict=False)
+            return _sections(panel_model(model, 1, {"h": 1, "w": 1, "x": 0, "y": 0}, context))
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    candidate = {**out, **_options(panel)}
+    whole = rendered(candidate)
+    if whole is None:
+        return out
+    source = _sections(panel)
+    for key in [k for k in OPTION_KEYS if k in candidate]:
+        trial = {k: v for k, v in candidate.items() if k != key}
+        # left out when render derives the same without it, or gives the panel exactly without it
+        # (the base step of Grafana's thresholds: written, it would also draw a threshold line)
+        if rendered(trial) in (whole, source):
+            candidate, whole = trial, rendered(trial)
+    if whole != source:
+        report.note(where, "options, thresholds, colours and overrides carried where the spec has them; "
+                    "the rest is khaosobs' own")
+    return candidate
 
 
 def _unit(panel: dict[str, Any]) -> str | None:
