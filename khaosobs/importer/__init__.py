@@ -18,7 +18,7 @@ from khaosobs.domain.dashboards import alert_threshold
 from khaosobs.importer.alert_tests import attach_tests
 from khaosobs.importer.alertmanager import import_alertmanager
 from khaosobs.importer.deploy import kubernetes_block, ruler_block, ruler_teams
-from khaosobs.importer.grafana import derived_dashboard, import_dashboard
+from khaosobs.importer.grafana import derived_dashboard, grafana_target, import_dashboard
 from khaosobs.importer.instrumentation import read_metrics
 from khaosobs.importer.instrumentation import service_of as instrumentation_service
 from khaosobs.importer.prometheus_config import import_prometheus_config
@@ -132,6 +132,8 @@ def _import_document(document: Document, project: str, report: ImportReport, ser
         else:
             dashboards.append(import_dashboard(document.data, document.origin, project, report,
                                                _declared(services), _alert_thresholds(services)))
+        if (grafana := grafana_target(document.data.get("schemaVersion"))) is not None:
+            telemetry.grafana = grafana  # every dashboard of a render has the same schemaVersion
     elif alerting is None:
         alerting = import_alertmanager(document.data, document.origin, report)
     else:
@@ -190,6 +192,8 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
         data["alerting"] = alerting
     if telemetry.otelcol is not None:
         targets["otelcol"] = telemetry.otelcol
+    if telemetry.grafana is not None:
+        targets["grafana"] = telemetry.grafana
     if targets:
         data["targets"] = targets
     from khaosobs.importer.settle import settle

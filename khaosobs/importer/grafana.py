@@ -12,9 +12,11 @@ from typing import Any
 
 from khaosobs.domain.dashboards import (
     DEFAULT_LABEL_FILTERS,
+    GRAFANA_MAJORS,
     OVERVIEW_TAG,
     PANELS_WITHOUT_QUERY,
     filter_applies,
+    grafana_schema_version,
     overview_uid,
     project_link,
 )
@@ -35,17 +37,31 @@ OPTION_KEYS = ("thresholds", "min", "max", "decimals", "mappings", "stacking", "
 DEFAULT_REFRESH = "1m"
 
 
-def _flat_panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
-    panels: list[dict[str, Any]] = []
+def _placed_panels(dashboard: dict[str, Any]) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+    """(panel, the row it is in) in order: a row holds the panels after it up to the next row, or,
+    collapsed, its own `panels`; a row without panels is listed once as (None, row). The schema before
+    16 (`rows`) is flattened."""
+    placed: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
+    row: dict[str, Any] | None = None
     for panel in dashboard.get("panels") or []:
         if not isinstance(panel, dict):
             continue
-        panels.append(panel)
-        panels.extend(p for p in panel.get("panels") or [] if isinstance(p, dict))  # a collapsed row's
-    for row in dashboard.get("rows") or []:  # schema before 16
-        if isinstance(row, dict):
-            panels.extend(p for p in row.get("panels") or [] if isinstance(p, dict))
-    return panels
+        if panel.get("type") == "row":
+            row = panel
+            placed.append((None, row))
+            placed.extend((p, row) for p in panel.get("panels") or [] if isinstance(p, dict))
+            continue
+        placed.append((panel, row))
+    for old_row in dashboard.get("rows") or []:
+        if isinstance(old_row, dict):
+            placed.extend((p, None) for p in old_row.get("panels") or [] if isinstance(p, dict))
+    return placed
+
+
+def grafana_target(schema_version: Any) -> str | None:
+    """The `targets.grafana` major whose oldest release writes `schema_version` (domain.dashboards)."""
+    majors = [major for major in GRAFANA_MAJORS if grafana_schema_version((major, 0, 0)) == schema_version]
+    return str(majors[0]) if majors and majors[0] != GRAFANA_MAJORS[0] else None  # the first is the default
 
 
 def _is_loki(panel: dict[str, Any], target: dict[str, Any]) -> bool:
@@ -136,13 +152,29 @@ def import_dashboard(dashboard: dict[str, Any], origin: str, project: str, repor
     context = PanelContext(metrics=metrics or {}, filters=[], applies=filter_applies(metrics or {}),
                            thresholds=thresholds or {}, alert_filter="", automatic=False,
                            datasources={kind: {"type": kind, "uid": kind} for kind in ("prometheus", "loki")})
-    panels = []
-    for panel in _flat_panels(dashboard):
+    panels: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for panel, row in _placed_panels(dashboard):
+        if row is not None and (not rows or rows[-1]["_source"] is not row):
+            rows.append({"_source": row, "title": str(row.get("title") or ""), "panels": []})
+            if row.get("collapsed") is True:
+                rows[-1]["collapsed"] = True
+            repeat = row.get("repeat")
+            if isinstance(repeat, str) and repeat in (*DEFAULT_LABEL_FILTERS, *filters):
+                rows[-1]["repeat"] = repeat
+            elif isinstance(repeat, str) and repeat:  # a spec row repeats for a label filter only
+                report.omit(f"{where}: row {row.get('title')!r}", f"repeat for ${repeat} (not a label filter: "
+                            "the row is carried once)")
+        if panel is None:
+            continue
         imported = _panel(panel, where, report, metrics or {}, injected, context)
         if imported is not None:
-            panels.append(imported)
+            (rows[-1]["panels"] if row is not None else panels).append(imported)
     if panels:
         out["panels"] = panels
+    if rows:
+        out["rows"] = [{k: v for k, v in r.items() if k != "_source" and (k != "panels" or v)} for r in rows]
+    if panels or rows:
         report.note(where, "the layout is khaosobs' own (sizes are carried, positions follow khaosobs' grid layout)")
     return out
 

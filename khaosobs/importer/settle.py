@@ -39,7 +39,8 @@ def used_metrics(data: dict[str, Any]) -> list[str]:
             exprs.append(rule["expr"])
             recorded.add(rule["record"])
     for dashboard in data.get("dashboards", []):
-        for panel in dashboard.get("panels", []):
+        in_rows = [panel for row in dashboard.get("rows", []) for panel in row.get("panels", [])]
+        for panel in [*dashboard.get("panels", []), *in_rows]:
             queries = [panel["expr"]] if "expr" in panel else [t["expr"] for t in panel.get("targets", [])]
             exprs += [grafana_substituted(q) for q in queries]
     names: set[str] = set()
@@ -103,6 +104,8 @@ def _item(diagnostic: Diagnostic) -> tuple[str | int, ...] | None:
         return path[:4]
     if len(path) >= 4 and path[0] == "dashboards" and path[2] == "panels":
         return path[:4]
+    if len(path) >= 6 and path[0] == "dashboards" and path[2] == "rows" and path[4] == "panels":
+        return path[:6]  # a panel of a row
     if len(path) >= 2 and path[0] in ("dashboards", "external_metrics"):
         return path[:2]
     if len(path) >= 4 and path[:2] == ("alerting", "receivers") and path[3] in RECEIVER_INTEGRATIONS:
@@ -125,6 +128,9 @@ def _describe(data: dict[str, Any], item: tuple[str | int, ...]) -> tuple[str, s
         dashboard = data["dashboards"][item[1]]
         if len(item) == 4:
             return f"dashboard {dashboard['title']!r}", f"panel {dashboard['panels'][item[3]]['title']!r}"
+        if len(item) == 6:
+            panel = dashboard["rows"][item[3]]["panels"][item[5]]
+            return f"dashboard {dashboard['title']!r}", f"panel {panel['title']!r}"
         return f"dashboard {dashboard['title']!r}", "the dashboard"
     if item[0] == "alerting":
         return f"receiver {data['alerting']['receivers'][item[2]]['name']!r}", f"its {item[3]} integration"
@@ -168,6 +174,9 @@ def settle(data: dict[str, Any], report: ImportReport) -> list[Diagnostic]:
                 if kind in service and not service[kind]:
                     del service[kind]
         for dashboard in data.get("dashboards", []):
+            for row in dashboard.get("rows", []):
+                if "panels" in row and not row["panels"]:
+                    del row["panels"]
             if "panels" in dashboard and not dashboard["panels"]:
                 del dashboard["panels"]
     _declare_metrics(data)

@@ -46,6 +46,7 @@ class TelemetryImport:
         self.collector_port: tuple[int, str] | None = None
         self.collector_host: tuple[str, str] | None = None
         self.otelcol: str | None = None  # the oldest Collector release that has the exporter names read
+        self.grafana: str | None = None  # targets.grafana, from the dashboards' schemaVersion
 
     def set(self, block: str, name: str, value: str, origin: str) -> None:
         known = self.values.get((block, name))

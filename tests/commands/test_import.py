@@ -300,7 +300,10 @@ def test_dashboard_configmaplist_keeps_title_and_queries() -> None:
         assert needle in text, needle
     # the text panel is carried with its Markdown
     text_panel = next(p for p in source["panels"] if p["type"] == "text")
-    assert [p.content for p in spec.dashboards[0].panels if p.type == "text"] == [text_panel["options"]["content"]]
+    ours_panels = [*spec.dashboards[0].panels, *(p for row in spec.dashboards[0].rows for p in row.panels)]
+    assert [p.content for p in ours_panels if p.type == "text"] == [text_panel["options"]["content"]]
+    # its rows, by title, as Grafana shows them (the repeat for $datasource is reported)
+    assert [r.title for r in spec.dashboards[0].rows] == [p["title"] for p in source["panels"] if p["type"] == "row"]
 
 
 # --- round trip: what render wrote comes back byte for byte ---------------------------------------
