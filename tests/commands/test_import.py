@@ -504,3 +504,22 @@ def test_any_text_round_trips(text: str, tmp_path: Path) -> None:
     assert result.report.omissions == [], result.report.text()
     again = {f.path: f.content for f in render_outputs(validated(result), "spec.yaml")}
     assert [p for p in files if again.get(p) != files[p]] == []
+
+
+def test_a_text_reading_a_dropped_label_is_set_aside_alone(tmp_path: Path) -> None:
+    """A description reading a label the expression aggregates away is refused by validate
+    (template-label-unknown): the alert is carried without it, and the report quotes it as written."""
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "groups:\n  - name: shop\n    rules:\n      - alert: TooManyLeaders\n"
+        "        expr: count(zk_leader) > 1\n        labels: {severity: warning}\n"
+        "        annotations:\n          summary: More than one leader\n"
+        "          description: 'Leader on {{ $labels.instance }}'\n", encoding="utf-8")
+    result = import_files([rules])
+    spec = validated(result)
+    alert = spec.services[0].alerts[0]
+    assert (alert.name, alert.expr, alert.summary, alert.description) == (
+        "TooManyLeaders", "count(zk_leader) > 1", "More than one leader", None)
+    [omission] = result.report.omissions
+    assert "'Leader on {{ $labels.instance }}'" in omission.what
+    assert "[template-label-unknown]" in omission.what and "the alert itself is carried" in omission.what
