@@ -22,11 +22,12 @@ from typing import Any
 
 import promql_parser
 
+from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_RE
 from khaosobs.domain.promql import PromQLError, parse_promql
 
 _RANGE_VARIABLE_RE = re.compile(r"(?<=[\[:])(\s*)(\$(?:\{\w+(?::\w+)?\}|\w+))")
-_IDENTIFIER_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_LABEL_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_IDENTIFIER_RE = METRIC_NAME_RE  # a name printed bare, else as a __name__ matcher
+_LABEL_RE = LABEL_NAME_RE  # a label printed bare, else quoted (UTF-8 names)
 _SENTINEL_BASE_MS = 3_141_592_653  # a range nobody writes (about 36 days and odd milliseconds)
 _MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, get_args
 
+from khaosobs.domain.annotations import ANNOTATION_FIELDS
 from khaosobs.domain.naming import SLUG_RE, slugify
 from khaosobs.importer.report import ImportReport
 from khaosobs.importer.slos import find_slo
@@ -22,7 +23,7 @@ from khaosobs.spec.model import AlertSeverity, Service
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 SERVICE_KEYS = tuple(field.alias or name for name, field in Service.model_fields.items())
 SEVERITIES: tuple[AlertSeverity, ...] = get_args(AlertSeverity)
-ALERT_FIELDS = ("summary", "description", "runbook_url")
+ALERT_FIELDS = ANNOTATION_FIELDS  # the annotations that are an alert's own fields in the spec
 GROUP_KEYS = {"name", "rules", "interval"}
 RULE_KEYS = {"alert", "record", "expr", "for", "labels", "annotations"}
 DERIVED_LABELS = ("service", "team")  # what the spec sets on every alert of a service

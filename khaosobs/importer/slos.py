@@ -12,13 +12,14 @@ from typing import Any
 
 from khaosobs.domain.alerts import SLO_TIERS
 from khaosobs.domain.naming import slo_alert_name, slo_ratio_record
+from khaosobs.domain.prometheus_names import METRIC_NAME_PATTERN
 from khaosobs.domain.slo import slo_plan
 from khaosobs.spec.model import SLO, Service
 from khaosobs.targets._rules import Rule
 from khaosobs.targets.prometheus import SLO_WINDOWS, slo_rules
 
 _GROUP_BY = re.compile(r"(?:1 - )?\(?(?:sum|avg) by \((?P<by>[^)]*)\) \(")
-_HISTOGRAM = re.compile(r"(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)_bucket(?:\{(?P<matchers>.*), le=\"(?P<le1>[^\"]+)\"\}"
+_HISTOGRAM = re.compile(rf"(?P<name>{METRIC_NAME_PATTERN})_bucket(?:\{{(?P<matchers>.*), le=\"(?P<le1>[^\"]+)\"\}}"
                         r"|\{le=\"(?P<le2>[^\"]+)\"\})")
 _OBJECTIVE = re.compile(r"(?:(?P<description>.*)\. )?Objective (?P<objective>[0-9.]+)% over (?P<window>\S+) "
                         r"\(error budget ", re.DOTALL)
