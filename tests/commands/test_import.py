@@ -523,3 +523,49 @@ def test_a_text_reading_a_dropped_label_is_set_aside_alone(tmp_path: Path) -> No
     [omission] = result.report.omissions
     assert "'Leader on {{ $labels.instance }}'" in omission.what
     assert "[template-label-unknown]" in omission.what and "the alert itself is carried" in omission.what
+
+
+SLO_FORMS_SPEC = """\
+version: 1
+project: slo-forms
+services:
+  - name: api
+    team: web
+    metrics:
+      - {name: http_requests_total, type: counter, help: Requests, labels: [code, route]}
+      - {name: http_request_duration_seconds, type: histogram, help: Latency, labels: [route],
+         buckets: [0.1, 0.5, 1]}
+      - {name: api_healthy, type: gauge, help: "1 if the API answers, else 0"}
+    slos:
+      - name: availability
+        objective: 99.9
+        window: 30d
+        sli: {errors: 'http_requests_total{code=~"5.."}', total: http_requests_total}
+      - name: success
+        objective: 99
+        window: 28d
+        group_by: [route]
+        sli: {good: 'http_requests_total{code!~"5.."}', total: http_requests_total}
+      - name: latency
+        objective: 95
+        window: 7d
+        sli: {latency: {histogram: 'http_request_duration_seconds{route="/pay"}', threshold: 0.5}}
+      - name: health
+        objective: 99.5
+        window: 30d
+        sli: {bool_gauge: api_healthy}
+"""
+
+
+def test_slos_of_every_sli_form_come_back(tmp_path: Path) -> None:
+    """errors/total, good/total (with group_by), latency (a selector with matchers) and bool_gauge
+    SLOs are read back from their rules: the same SLOs, so the same files."""
+    validation = validate_loaded(load_bytes(SLO_FORMS_SPEC.encode("utf-8"), "slo-forms.yaml"))
+    assert validation.spec is not None and not validation.diagnostics.errors, validation.diagnostics.errors
+    files = {f.path: f.content for f in render_outputs(validation.spec, "slo-forms.yaml")}
+    inputs = write_tree({p: c for p, c in files.items() if p.startswith("prometheus/")}, tmp_path)
+    result = import_files(inputs, "slo-forms")
+    spec = validated(result)
+    assert [s.model_dump() for s in spec.services[0].slos] == [s.model_dump() for s in validation.spec.services[0].slos]
+    again = rendered(spec, "prometheus", "slo-forms.yaml")
+    assert [p for p in again if again[p] != files[p]] == []
