@@ -220,6 +220,16 @@ def without_matchers(text: str, matchers: Matchers) -> str:
         return text
 
 
+def with_range_variable(text: str, window: timedelta, variable: str) -> str | None:
+    """`text` printed from its tree with every range (and offset) of `window` written `variable`,
+    e.g. `[5m]` as `[$window]`; None when it does not parse."""
+    try:
+        tree, variables = _parse_with_variables(text)
+        return _Printer({**variables, window: variable}, extra=[], blank_ranges=False).print(tree)
+    except (PromQLError, RecursionError):
+        return None
+
+
 def expression_key(text: str) -> str | None:
     """`text` with every range and offset blanked: queries that differ only there get one key."""
     try:

@@ -25,6 +25,7 @@ def used_metrics(data: dict[str, Any]) -> list[str]:
     """Metric names the PromQL expressions select that no recording rule of the spec records."""
     from khaosobs.domain.promql import grafana_substituted
     from khaosobs.domain.promql_analysis import analyse
+    from khaosobs.domain.slo import window_substituted
 
     exprs: list[str] = []
     recorded: set[str] = set()
@@ -33,6 +34,8 @@ def used_metrics(data: dict[str, Any]) -> list[str]:
         for slo in service.get("slos", []):  # each SLI form's selectors (a latency SLI's histogram by name)
             sli = slo["sli"]
             exprs += [sli[key] for key in ("errors", "good", "total", "bool_gauge") if key in sli]
+            if "error_ratio" in sli:
+                exprs.append(window_substituted(sli["error_ratio"], "5m"))
             if "latency" in sli:
                 exprs.append(sli["latency"]["histogram"])
         for rule in service.get("recording_rules", []):

@@ -8,11 +8,13 @@ it back to exactly the rules it came from, so a look-alike written by hand stays
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from khaosobs.domain.alerts import SLO_TIERS
 from khaosobs.domain.naming import slo_alert_name, slo_ratio_record
 from khaosobs.domain.prometheus_names import METRIC_NAME_PATTERN
+from khaosobs.domain.promql_print import with_range_variable
 from khaosobs.domain.slo import slo_plan
 from khaosobs.spec.model import SLO, Service
 from khaosobs.targets._rules import Rule
@@ -106,4 +108,9 @@ def sli_candidates(expr: str) -> list[tuple[dict[str, Any], list[str]]]:
     avg = (f"avg by ({', '.join(group_by)}) " if group_by else "avg")
     if (m := re.fullmatch("1 - " + re.escape(avg) + r"\(avg_over_time\((?P<gauge>.+)\[5m\]\)\)", expr)) is not None:
         found.append(({"bool_gauge": m["gauge"]}, group_by))
+    # an error_ratio SLI is its own expression with `[$window]` ranges: its 5m ranges written back
+    # on the parsed tree (accepted only if the SLI as printed renders exactly the rules)
+    ratio_sli = with_range_variable(expr, timedelta(minutes=5), "$window")
+    if ratio_sli is not None and "$window" in ratio_sli:
+        found.append(({"error_ratio": ratio_sli}, []))
     return found

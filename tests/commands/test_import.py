@@ -554,12 +554,17 @@ services:
         objective: 99.5
         window: 30d
         sli: {bool_gauge: api_healthy}
+      - name: ratio
+        objective: 99
+        window: 30d
+        sli:
+          error_ratio: 'sum(rate(http_requests_total{code=~"5.."}[$window])) / sum(rate(http_requests_total[$window]))'
 """
 
 
 def test_slos_of_every_sli_form_come_back(tmp_path: Path) -> None:
-    """errors/total, good/total (with group_by), latency (a selector with matchers) and bool_gauge
-    SLOs are read back from their rules: the same SLOs, so the same files."""
+    """errors/total, good/total (with group_by), latency (a selector with matchers), bool_gauge and
+    error_ratio SLOs are read back from their rules: the same SLOs, so the same files."""
     validation = validate_loaded(load_bytes(SLO_FORMS_SPEC.encode("utf-8"), "slo-forms.yaml"))
     assert validation.spec is not None and not validation.diagnostics.errors, validation.diagnostics.errors
     files = {f.path: f.content for f in render_outputs(validation.spec, "slo-forms.yaml")}
