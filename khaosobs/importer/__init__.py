@@ -1,7 +1,11 @@
 """`khaosobs import`: existing configs -> a spec that validates and renders back an equivalent stack.
 
-read inputs (sources) -> one service per rule group (rules, slos), its metrics (instrumentation) and
-alert tests (alert_tests), `alerting` (alertmanager), `telemetry` (telemetry), dashboards (grafana)
+read inputs (sources; files render derives from other spec keys are recognised by their header and
+skipped) -> one service per rule group (rules, slos), its metrics (instrumentation) and alert tests
+(alert_tests), scrape blocks, intervals and the services' order from khaosobs' own prometheus.yml
+(prometheus_config), `alerting` (alertmanager), `telemetry` (telemetry), dashboards (grafana; the
+overview and SLO dashboards render builds are recognised), the `kubernetes:` and `ruler:` blocks from
+khaosobs' own manifests and ruler files (deploy)
 -> metrics the expressions use but the spec does not define become `external_metrics` -> validate
 the assembled spec with the ordinary pipeline, setting aside (and reporting) any item it refuses
 (settle) -> the CLI writes it.
