@@ -189,14 +189,13 @@ def render(
 def _render_one(specs: list[Path] | None, output: Path, target: list[str] | None, check: bool,
                 templates: Path | None, strict: bool, fmt: str, env: str | None, force: bool) -> None:
     from khaosobs.commands.render import render_outputs
-    from khaosobs.domain.provenance import source_name
     from khaosobs.output.writer import apply, diff, plan
 
     validation = _valid_spec(specs, fmt, strict, "nothing was written", env)
     assert validation.spec is not None and validation.loaded is not None
     loaded = validation.loaded
-    given = [loaded.files[0]] if len(loaded.files) == 1 else [str(p) for p in _spec_paths(specs)]
-    files = render_outputs(validation.spec, source_name(given, output), targets=target, templates=templates)
+    source = _source_header(specs, loaded.files, output, env)
+    files = render_outputs(validation.spec, source, targets=target, templates=templates)
     result = plan(output, files, target)
     if result.unowned and not force and not check:
         _err(f"khaosobs: {len(result.unowned)} file(s) at generated paths were not written by khaosobs "
@@ -215,6 +214,21 @@ def _render_one(specs: list[Path] | None, output: Path, target: list[str] | None
     from khaosobs.commands.summary import print_summary
 
     print_summary(result)
+
+
+def _source_header(specs: list[Path] | None, files: list[str], output: Path, env: str | None) -> str:
+    """The spec named in generated headers: its file (or the folders given), and the overlay of `env`."""
+    from khaosobs.domain.provenance import source_name
+    from khaosobs.spec.environments import overlay_file
+
+    paths = _spec_paths(specs)
+    overlay = overlay_file(paths, env) if env else None
+    # an environment's tree is generated/<env>/: the project root is judged from generated/ itself
+    root_output = output.parent if overlay is not None else output
+    base = [f for f in files if overlay is None or Path(f).resolve() != overlay.resolve()]
+    given = base[:1] if len(base) == 1 else [str(p) for p in paths]
+    shown = source_name(given, root_output)
+    return shown if overlay is None else f"{shown} + {source_name([str(overlay)], root_output)}"
 
 
 @app.command("test")

@@ -80,17 +80,17 @@ def datasource_variable(kind: str, name: str, label: str = "Data source") -> dic
             "query": kind, "refresh": 1, "regex": "", "type": "datasource"}
 
 
-def project_link(spec: Spec) -> dict[str, Any]:
+def project_link(project: str) -> dict[str, Any]:
     """Every dashboard of the project, in a dropdown that keeps the time range and the variables."""
     return {
         "asDropdown": True,
         "icon": "external link",
         "includeVars": True,
         "keepTime": True,
-        "tags": [spec.project],
+        "tags": [project],
         "targetBlank": False,
-        "title": spec.project,
-        "tooltip": f"Dashboards of {spec.project}",
+        "title": project,
+        "tooltip": f"Dashboards of {project}",
         "type": "dashboards",
         "url": "",
     }

@@ -3,8 +3,9 @@
 `promql_parser`'s own `str()` does not escape string literals (a `"` or a newline in a matcher
 value comes out raw), so khaosobs prints the tree itself. Rewrites happen on the tree, never on
 the text: `with_matchers` adds label matchers to every series selector (the dashboard's
-`job=~"$job"` filters), `expression_key` prints an expression with every range blanked so two
-queries that differ only in their ranges compare equal.
+`job=~"$job"` filters) and `without_matchers` takes them away again (import), `expression_key`
+prints an expression with every range blanked so two queries that differ only in their ranges
+compare equal.
 
 Grafana's range variables (`[$__rate_interval]`) are not PromQL; they are replaced by unique
 sentinel durations before parsing and printed back as written.
@@ -25,8 +26,8 @@ from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_RE
 from khaosobs.domain.promql import PromQLError, parse_promql
 
 _RANGE_VARIABLE_RE = re.compile(r"(?<=[\[:])(\s*)(\$(?:\{\w+(?::\w+)?\}|\w+))")
-_IDENTIFIER_RE = METRIC_NAME_RE
-_LABEL_RE = LABEL_NAME_RE
+_IDENTIFIER_RE = METRIC_NAME_RE  # a name printed bare, else as a __name__ matcher
+_LABEL_RE = LABEL_NAME_RE  # a label printed bare, else quoted (UTF-8 names)
 _SENTINEL_BASE_MS = 3_141_592_653  # a range nobody writes (about 36 days and odd milliseconds)
 _MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
 
@@ -40,9 +41,10 @@ def _always(_metric: str | None, _label: str) -> bool:
 
 class _Printer:
     def __init__(self, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
-                 applies: Applies = _always) -> None:
+                 applies: Applies = _always, drop: Matchers | None = None) -> None:
         self.variables = variables
         self.extra = extra
+        self.drop = drop or []
         self.blank_ranges = blank_ranges
         self.applies = applies
 
@@ -78,6 +80,8 @@ class _Printer:
             matchers = [(m.name, _MATCH_OPS[str(m.op).rsplit(".", 1)[-1].split("(")[0]], m.value) for m in group]
             if name is not None and not named:
                 matchers.insert(0, ("__name__", "=", name))
+            if self.drop:
+                matchers = self.undo(matchers)
             present = {label for label, _, _ in matchers}
             metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
             matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
@@ -85,6 +89,17 @@ class _Printer:
         body = " or ".join(g for g in rendered_groups if g)
         head = name if named else ""
         return f"{head}{{{body}}}" if body or not head else head
+
+    def undo(self, matchers: Matchers) -> Matchers:
+        """`matchers` without the longest tail that adding `drop` (as with_matchers does: the ones whose
+        label is missing, in their order) would append again; a matcher written before them, or one
+        adding would not give back, stays where it was."""
+        for cut in range(len(matchers)):  # the longest tail first
+            kept, tail = matchers[:cut], matchers[cut:]
+            present = {label for label, _, _ in kept}
+            if tail == [m for m in self.drop if m[0] not in present]:
+                return kept
+        return matchers
 
     def print(self, node: Any) -> str:
         p = self.print
@@ -190,6 +205,32 @@ def with_matchers(text: str, matchers: Matchers, applies: Applies = _always) -> 
         return _print(text, extra=matchers, blank_ranges=False, applies=applies)
     except (PromQLError, RecursionError):
         return text
+
+
+def without_matchers(text: str, matchers: Matchers) -> str:
+    """Every series selector of `text` without the `matchers` where `with_matchers(…, matchers)` would
+    add them back in the same place: its inverse, for import. Text that does not parse comes back
+    unchanged."""
+    if not matchers:
+        return text
+    try:
+        tree, variables = _parse_with_variables(text)
+        dropped = _Printer(variables, extra=[], blank_ranges=False, drop=matchers).print(tree)
+        kept = _Printer(variables, extra=[], blank_ranges=False).print(tree)
+    except (PromQLError, RecursionError):
+        return text
+    # nothing of the injection there (a dashboard khaosobs did not write): the text as its author wrote it
+    return text if dropped == kept else dropped
+
+
+def with_range_variable(text: str, window: timedelta, variable: str) -> str | None:
+    """`text` printed from its tree with every range (and offset) of `window` written `variable`,
+    e.g. `[5m]` as `[$window]`; None when it does not parse."""
+    try:
+        tree, variables = _parse_with_variables(text)
+        return _Printer({**variables, window: variable}, extra=[], blank_ranges=False).print(tree)
+    except (PromQLError, RecursionError):
+        return None
 
 
 def expression_key(text: str) -> str | None:

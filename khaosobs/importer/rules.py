@@ -23,7 +23,7 @@ from khaosobs.spec.model import AlertSeverity, Service
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 SERVICE_KEYS = tuple(field.alias or name for name, field in Service.model_fields.items())
 SEVERITIES: tuple[AlertSeverity, ...] = get_args(AlertSeverity)
-ALERT_FIELDS = ANNOTATION_FIELDS  # the alert fields written as annotations
+ALERT_FIELDS = ANNOTATION_FIELDS  # the annotations that are an alert's own fields in the spec
 GROUP_KEYS = {"name", "rules", "interval"}
 RULE_KEYS = {"alert", "record", "expr", "for", "labels", "annotations"}
 DERIVED_LABELS = ("service", "team")  # what the spec sets on every alert of a service
@@ -139,8 +139,8 @@ def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str,
     team = _shared_label(rules, "team")
     if service_label is not None and SLUG_RE.fullmatch(service_label):
         name = service_label
-    else:
-        name = service_name(group_name, scope, set(services))
+    else:  # a clash is settled below, once it is known whether the groups are one service's two halves
+        name = service_name(group_name, scope, set())
     service: dict[str, Any] = {"name": name}
     if team is not None and SLUG_RE.fullmatch(team):
         service["team"] = team
@@ -166,7 +166,9 @@ def _service(group: dict[str, Any], origin: str, scope: str, services: dict[str,
         index += 1
         expr = str(rule.get("expr", ""))
         rule_where = f"{where}: {'alert' if 'alert' in rule else 'record'} {rule.get('alert') or rule.get('record')!r}"
-        for key in sorted(set(rule) - RULE_KEYS):
+        # keep_firing_for is an alert's (Prometheus 2.42+); Loki's ruler and recording rules lack it
+        own = RULE_KEYS | ({"keep_firing_for"} if "alert" in rule and not is_logql(expr) else set())
+        for key in sorted(set(rule) - own):
             report.omit(rule_where, f"rule setting `{key}` (the spec has no such setting)")
         if "record" in rule:
             if is_logql(expr):
@@ -227,6 +229,8 @@ def _alert(rule: dict[str, Any], expr: str, service: str, team: str | None, comm
     alert: dict[str, Any] = {"name": str(rule["alert"]), "expr": expr}
     if "for" in rule:
         alert["for"] = str(rule["for"])
+    if "keep_firing_for" in rule and not is_logql(expr):
+        alert["keep_firing_for"] = str(rule["keep_firing_for"])
     alert["severity"] = severity
     for key in ALERT_FIELDS:
         if key in annotations:

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from khaosobs.domain.naming import OTLP_GRPC_DEFAULT_PORT
+from khaosobs.domain.versions import OTELCOL_OTLP_RENAME
 from khaosobs.importer.report import ImportReport
 from khaosobs.spec.model import LoggingTelemetry, MetricsTelemetry, TracingTelemetry
 
@@ -40,6 +41,12 @@ class TelemetryImport:
     def __init__(self, report: ImportReport) -> None:
         self.report = report
         self.values: dict[tuple[str, str], tuple[str, str]] = {}  # (block, field) -> (value, origin)
+        # tracing.collector_endpoint comes in two halves: the OTLP gRPC port from the Collector's config,
+        # the host from the Prometheus job scraping the Collector (khaosobs' own prometheus.yml)
+        self.collector_port: tuple[int, str] | None = None
+        self.collector_host: tuple[str, str] | None = None
+        self.otelcol: str | None = None  # the oldest Collector release that has the exporter names read
+        self.grafana: str | None = None  # targets.grafana, from the dashboards' schemaVersion
 
     def set(self, block: str, name: str, value: str, origin: str) -> None:
         known = self.values.get((block, name))
@@ -74,13 +81,17 @@ class TelemetryImport:
         grpc = ((receivers.get("otlp") or {}).get("protocols") or {}).get("grpc") or {}
         endpoint = str(grpc.get("endpoint", ""))
         port = endpoint.rsplit(":", 1)[-1] if ":" in endpoint else ""
-        if port.isdigit() and int(port) != OTLP_GRPC_DEFAULT_PORT:
-            self.set("tracing", "collector_endpoint", f"http://{COLLECTOR_HOST}:{port}", origin)
+        if port.isdigit():
+            self.collector_port = (int(port), origin)
         exporters = config.get("exporters") or {}
-        tempo = exporters.get("otlp/tempo") or {}
+        # Collector 0.144 renamed otlp/otlphttp to otlp_grpc/otlp_http: the names say which targets.otelcol
+        renamed = "otlp_grpc/tempo" in exporters or "otlp_http/loki" in exporters
+        if renamed:
+            self.otelcol = ".".join(str(part) for part in OTELCOL_OTLP_RENAME)
+        tempo = exporters.get("otlp_grpc/tempo" if renamed else "otlp/tempo") or {}
         if "endpoint" in tempo:
             self.set("tracing", "tempo_endpoint", _literal(str(tempo["endpoint"])), origin)
-        loki = exporters.get("otlphttp/loki") or {}
+        loki = exporters.get("otlp_http/loki" if renamed else "otlphttp/loki") or {}
         if "endpoint" in loki:
             base = _literal(str(loki["endpoint"]))
             self.set("logging", "endpoint", base[: -len("/otlp")] if base.endswith("/otlp") else base, origin)
@@ -91,7 +102,8 @@ class TelemetryImport:
                     self.set("logging", "auth_secret_ref", ref, origin)
                 else:
                     self.report.omit(origin, "a Loki Authorization header that is not ${env:…} or ${file:…}")
-        ours = {"otlp", "prometheus", "otlp/tempo", "otlphttp/loki", "memory_limiter", "batch", "health_check"}
+        ours = {"otlp", "prometheus", "otlp/tempo", "otlphttp/loki", "otlp_grpc/tempo", "otlp_http/loki",
+                "memory_limiter", "batch", "health_check"}
         for section in ("receivers", "processors", "exporters", "extensions", "connectors"):
             for name in sorted(config.get(section) or {}):
                 if name not in ours:
@@ -99,6 +111,10 @@ class TelemetryImport:
 
     def telemetry(self) -> dict[str, Any]:
         """`telemetry` in the spec's key order, without the defaults."""
+        if self.collector_port is not None or self.collector_host is not None:
+            port, origin = self.collector_port or (OTLP_GRPC_DEFAULT_PORT, "")
+            host, origin = self.collector_host or (COLLECTOR_HOST, origin)
+            self.set("tracing", "collector_endpoint", f"http://{host}:{port}", origin)
         out: dict[str, Any] = {}
         for block, defaults in DEFAULTS.items():
             fields = {name: self.values[(block, name)][0] for name in type(defaults).model_fields

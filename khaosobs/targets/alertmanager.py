@@ -179,6 +179,11 @@ def _fields(receiver: Receiver, kind: IntegrationKind, config: Integration) -> d
     raise RenderBug(f"receiver {receiver.name}: no rendering for {kind.spec_key}")
 
 
+def receiver_config(receiver: Receiver) -> dict[str, Any]:
+    """The receiver as alertmanager.yml holds it (import renders a candidate with it to confirm it)."""
+    return _receiver(receiver)
+
+
 def _receiver(receiver: Receiver) -> dict[str, Any]:
     out: dict[str, Any] = {"name": receiver.name, "configs": []}
     for kind, config in integrations(receiver):

@@ -179,7 +179,7 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
         "fiscalYearStartMonth": 0,
         "graphTooltip": 1,  # shared crosshair: panels of one dashboard are read together
         "id": None,  # Grafana assigns it; the uid is the stable identity
-        "links": [project_link(spec)],
+        "links": [project_link(spec.project)],
         "panels": panels,
         "refresh": dashboard.refresh or "1m",
         "schemaVersion": schema_version(spec),

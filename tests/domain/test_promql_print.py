@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from khaosobs.domain.promql import parse_promql
-from khaosobs.domain.promql_print import expression_key, print_promql, with_matchers
+from khaosobs.domain.promql_print import expression_key, print_promql, with_matchers, without_matchers
 from tests.support.realworld import source_rules
 
 FILTERS = [("job", "=~", "$job"), ("instance", "=~", "$instance")]
@@ -91,6 +91,25 @@ def test_strings_are_escaped_and_range_variables_kept() -> None:
 )
 def test_matchers_are_added_on_the_tree(expr: str, expected: str) -> None:
     assert with_matchers(expr, FILTERS) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("rate(x[5m])", "rate(x[5m])"),
+        ('up{job="api"}', 'up{job="api"}'),
+        ('x{instance=~"$instance"}', 'x{instance=~"$instance"}'),  # adding gives `job` after it: kept
+        ('x{job=~"$job"}', "x"),  # adding gives exactly `instance` after it
+        ('x{a="1" or b="2"}', 'x{a="1" or b="2"}'),
+        ("a / on (x) b", "a / on (x) b"),
+    ],
+)
+def test_without_matchers_undoes_with_matchers(written: str, kept: str) -> None:
+    """Import takes back exactly what render's injection would add again: adding to what is kept
+    gives the rendered text, and a matcher the injection would not put back where it is stays."""
+    rendered = with_matchers(written, FILTERS)
+    assert without_matchers(rendered, FILTERS) == kept
+    assert with_matchers(kept, FILTERS) == rendered
 
 
 def test_expression_keys_ignore_ranges_only() -> None:
