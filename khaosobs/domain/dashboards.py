@@ -21,6 +21,7 @@ import promql_parser
 
 from khaosobs.domain import naming
 from khaosobs.domain.promql_print import expression_key, threshold_comparison, walk_with_parents
+from khaosobs.domain.series import SLO_RECORD_PREFIX
 from khaosobs.spec.model import Alert, Dashboard, Metric, Panel, PanelTarget, Row, Service, Spec, ThresholdStep
 
 # The classic JSON schemaVersion a Grafana release writes (its DashboardMigrator): 11.0 writes 39,
@@ -116,6 +117,8 @@ def filter_applies(metrics: dict[str, Metric]) -> Callable[[str | None, str], bo
     the label would never match `label=~".+"`, the filter's All value)."""
 
     def applies(metric: str | None, label: str) -> bool:
+        if metric is not None and metric.startswith(SLO_RECORD_PREFIX):
+            return False  # an SLO's recorded series: summed over every job and instance, it has none
         if label in DEFAULT_LABEL_FILTERS:
             return True
         declared = family(metric, metrics) if metric else None
@@ -364,6 +367,8 @@ def overview_dashboard(spec: Spec, service: Service) -> Dashboard:
     for title, panels in (("Traffic", counters), ("Distributions", distributions), ("Gauges", gauges)):
         if panels:
             rows.append(Row(title=title, panels=panels))
+    if service.slos:
+        rows.insert(0, _slo_row(service))
     top: list[Panel] = []
     if service.alerts or service.slos or service.log_alerts:
         top.append(Panel(title=f"{service.name} alerts", type="alertlist", width=24, height=6,
@@ -376,6 +381,26 @@ def overview_dashboard(spec: Spec, service: Service) -> Dashboard:
         panels=top,
         rows=rows,
     )
+
+
+def _slo_row(service: Service) -> Row:
+    """Each SLO at a glance, from the series the Prometheus target records for it: the SLI over the
+    SLO window and the error budget left (the service's SLO dashboard has burn rates and history)."""
+    panels: list[Panel] = []
+    for slo in service.slos:
+        selector = f'{{service="{service.name}", slo="{slo.name}"}}'  # both slugs: nothing to escape
+        legend = _legend(list(slo.group_by), slo.name)
+        panels.append(Panel(
+            title=f"{slo.name}: SLI over {slo.window}", type="stat", unit="percentunit", width=6, legend=legend,
+            expr=f"1 - {naming.SLO_PERIOD_ERROR_RATIO}{selector}",
+            description=f"Good events over the last {slo.window}; the objective is {slo.objective:g}%",
+        ))
+        panels.append(Panel(
+            title=f"{slo.name}: error budget left", type="stat", unit="percentunit", width=6, legend=legend,
+            expr=f"{naming.SLO_BUDGET_REMAINING}{selector}",
+            description=f"Share of the {slo.window} error budget not yet spent (below 0: overspent)",
+        ))
+    return Row(title="SLOs", panels=panels)
 
 
 # --- where an alert is shown -------------------------------------------------------------------

@@ -46,8 +46,11 @@ def _is_slo_dashboard(name: str) -> bool:
 
 
 def lint_generated(name: str, dashboard: dict[str, Any]) -> list[Finding]:
+    """The linter's findings on a generated dashboard, less the job/instance rules where they cannot
+    apply: all of an SLO dashboard, and an overview's SLO row (queries of `slo:` series)."""
     findings = lint(dashboard)
-    return [f for f in findings if not (_is_slo_dashboard(name) and f.rule in SLO_DASHBOARD_EXEMPT)]
+    return [f for f in findings if not (f.rule in SLO_DASHBOARD_EXEMPT
+                                        and (_is_slo_dashboard(name) or "slo:" in f.message))]
 
 
 def _warned_panels(spec: Path) -> set[tuple[str, str]]:
@@ -120,7 +123,8 @@ def _rules(findings: list[Finding]) -> set[str]:
     ],
 )
 def test_the_linter_port_can_fail(mutation: str, rule: str) -> None:
-    dashboard = copy.deepcopy(_dashboards(ROOT / "specs")["khaosobs-discord-ops-bot.json"])
+    # event-gateway: an overview without an SLO row (whose `slo:` queries carry no job or instance)
+    dashboard = copy.deepcopy(_dashboards(ROOT / "specs")["khaosobs-event-gateway.json"])
     assert lint(dashboard) == []
     templates = dashboard["templating"]["list"]
     timeseries = next(p for row in dashboard["panels"] for p in [row, *row.get("panels", [])]
