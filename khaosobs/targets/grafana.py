@@ -85,8 +85,9 @@ BUILTIN_ANNOTATION = {
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     files = []
+    shared = SpecIndexes.of(spec)  # built once: per dashboard, they made the render quadratic
     for plan in planned_dashboards(spec):
-        model = dashboard_model(spec, plan)
+        model = dashboard_model(spec, plan, shared)
         files.append(
             renderer.file(
                 NAME,
@@ -129,14 +130,30 @@ def schema_version(spec: Spec) -> int:
     return grafana_schema_version(parse_version(spec.targets.grafana) or (11, 0, 0))
 
 
-def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SpecIndexes:
+    """What every dashboard of a spec reads about the whole spec: its metrics by name and the
+    thresholds its alerts imply. Spec-wide, so built once per render, not once per dashboard."""
+
+    metrics: dict[str, Metric]
+    applies: Callable[[str | None, str], bool]
+    thresholds: dict[str, list[ThresholdStep]]
+
+    @classmethod
+    def of(cls, spec: Spec) -> SpecIndexes:
+        metrics = {m.name: m for service in spec.services for m in service.metrics}
+        return cls(metrics, filter_applies(metrics), thresholds_by_expression(spec))
+
+
+def dashboard_model(spec: Spec, plan: PlannedDashboard, shared: SpecIndexes | None = None) -> dict[str, Any]:
     dashboard = plan.dashboard
-    metrics = {m.name: m for service in spec.services for m in service.metrics}
+    shared = shared or SpecIndexes.of(spec)
+    metrics = shared.metrics
     context = PanelContext(
         metrics=metrics,
         filters=[(label, "=~", f"${label}") for label in label_filters(dashboard)],
-        applies=filter_applies(metrics),
-        thresholds=thresholds_by_expression(spec),
+        applies=shared.applies,
+        thresholds=shared.thresholds,
         alert_filter=_alert_filter(plan),
         automatic=plan.automatic,
         datasources={kind: {"type": kind, "uid": f"${{{name}}}"}
@@ -184,7 +201,7 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
         "refresh": dashboard.refresh or "1m",
         "schemaVersion": schema_version(spec),
         "tags": [*dashboard.tags, *([spec.project] if spec.project not in dashboard.tags else [])],
-        "templating": {"list": variables(dashboard, metrics)},
+        "templating": {"list": variables(dashboard, metrics, shared.applies)},
         "time": {"from": "now-6h", "to": "now"},
         "timepicker": {},
         "timezone": "browser",
@@ -202,10 +219,11 @@ def _alert_filter(plan: PlannedDashboard) -> str:
     return f"service={json.dumps(plan.service)}" if plan.service else ""
 
 
-def variables(dashboard: Dashboard, metrics: dict[str, Metric]) -> list[dict[str, Any]]:
+def variables(dashboard: Dashboard, metrics: dict[str, Metric],
+              applies: Callable[[str | None, str], bool] | None = None) -> list[dict[str, Any]]:
     """The datasource variable, then one label_values filter per label, each narrowed by the ones
     before it (instance lists the instances of the chosen jobs)."""
-    applies = filter_applies(metrics)
+    applies = applies or filter_applies(metrics)
     datasources = datasource_variables(dashboard)
     found: list[dict[str, Any]] = [
         datasource_variable(kind, name, "Data source" if len(datasources) == 1 else f"{kind.title()} data source")
