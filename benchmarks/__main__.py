@@ -1,6 +1,11 @@
 """khaosobs's benchmark: end-to-end times, a per-stage profile, peak memory and growth ratios.
 
-    python -m benchmarks [--sizes 100,1000,3000] [--repeat 3] [--no-forge]
+    python3 -m benchmarks [--sizes 100,1000,3000] [--repeat 3] [--no-forge] [--forge-venv DIR]
+    python3 -m benchmarks --quick     # a small run (sizes 50,150, once each): a minute, not ten
+
+metrics-forge 1.0.0 is the comparison: when `metrics-forge` is not on PATH nor in the venv given
+by --forge-venv (default: ~/.cache/khaosobs-bench/mf-venv), the benchmark makes that venv with
+`python3 -m venv` and installs it there with pip (`metrics-forge==1.0.0`), never into this one.
 
 Not a test: it measures and prints. The workload is `benchmarks/workload.py`. Every command is a
 real process (cold start, as a user runs it); the per-stage profile runs in process. Ratios
@@ -26,6 +31,24 @@ from typing import Any
 from benchmarks.workload import khaosobs_spec, metrics_forge_services
 
 ROOT = Path(__file__).resolve().parent.parent
+FORGE = "metrics-forge==1.0.0"
+DEFAULT_FORGE_VENV = Path.home() / ".cache" / "khaosobs-bench" / "mf-venv"
+
+
+def metrics_forge(venv: Path) -> Path | None:
+    """metrics-forge's executable: on PATH, in `venv`, or installed into `venv` now (its own venv,
+    so its dependencies never meet khaosobs's)."""
+    found = shutil.which("metrics-forge")
+    if found:
+        return Path(found)
+    executable = venv / "bin" / "metrics-forge"
+    if not executable.exists():
+        print(f"         installing {FORGE} into {venv} ...", flush=True)
+        made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, check=False)
+        pip = venv / "bin" / "pip"
+        if made.returncode or subprocess.run([str(pip), "install", "-q", FORGE], check=False).returncode:
+            return None
+    return executable
 
 
 def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -53,48 +76,36 @@ def timed_process(repeat: int, cmd: Sequence[str | Path], cwd: Path | None = Non
     return best, code, peak
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def khaosobs_cmd(*args: str | Path) -> list[str | Path]:
     return [sys.executable, "-m", "khaosobs", *args]
 
 
 def stage_profile(spec_path: Path, out: Path, repeat: int) -> list[tuple[str, float]]:
-    """Each stage of validate + render, in process: load, model, every check, every target, write."""
+    """Each stage of validate + render, in process (benchmarks/stages.py), best of `repeat` runs
+    of the whole pipeline (later runs find module-level caches, e.g. parsed PromQL, warm)."""
     import gc
 
+    from benchmarks.stages import stages
+
     gc.disable()  # as the CLI does
-    from khaosobs.checks import all_checks
-    from khaosobs.checks.context import CheckContext
-    from khaosobs.spec.loader import load_paths
-    from khaosobs.spec.model import Spec
-    from khaosobs.targets import all_targets
-    from khaosobs.output.templating import Renderer, make_environment
-    from khaosobs.output.writer import apply, plan
-
-    rows: list[tuple[str, float]] = []
-    seconds, loaded = best_of(repeat, lambda: load_paths([spec_path]))
-    rows.append(("load", seconds))
-    seconds, spec = best_of(repeat, lambda: Spec.model_validate(loaded.data))
-    rows.append(("model", seconds))
-    for name, check in all_checks():
-        seconds, _ = best_of(repeat, lambda c=check: list(c(CheckContext(spec, loaded))))
-        rows.append((f"check {name}", seconds))
-    renderer = Renderer(make_environment(), spec_path.name)
-    files = []
-    for target in all_targets():
-        seconds, produced = best_of(repeat, lambda t=target: t.render(spec, renderer))
-        files.extend(produced)
-        rows.append((f"target {target.name} ({len(produced)} files)", seconds))
-
-    def write() -> None:
-        shutil.rmtree(out, ignore_errors=True)
-        apply(plan(out, files))
-
-    seconds, _ = best_of(repeat, write)
-    rows.append((f"write ({len(files)} files)", seconds))
-    seconds, _ = best_of(repeat, lambda: plan(out, files))
-    rows.append(("compare with tree (--check)", seconds))
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        for name, run_stage in stages(spec_path, out):
+            start = time.perf_counter()
+            run_stage()
+            best[name] = min(best.get(name, float("inf")), time.perf_counter() - start)
     gc.enable()
-    return rows
+    return list(best.items())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,12 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile-size", type=int, default=1000, help="service count of the stage profile")
     parser.add_argument("--no-forge", action="store_true", help="skip the metrics-forge comparison")
+    parser.add_argument("--forge-venv", type=Path, default=DEFAULT_FORGE_VENV,
+                        help="the venv metrics-forge 1.0.0 is installed into when it is not on PATH")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small run: sizes 50,150, once each, profile at 150")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeat, args.profile_size = "50,150", 1, 150
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="khaosobs-bench-"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.platform()}")
+    print(f"machine: {cpu_model()}, {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {platform.platform()}")
     try:
         return run(args, sizes, work, env)
     finally:
@@ -143,9 +160,9 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
             print(f"         promtool check rules on the same {len(rules)} files: {pt:7.2f} s (exit {pcode}); "
                   f"khaosobs render / promtool = {seconds / pt:.2f}")
         if not args.no_forge and n == args.profile_size:
-            forge = shutil.which("metrics-forge")
+            forge = metrics_forge(args.forge_venv)
             if forge is None:
-                print("         metrics-forge: not installed (pip install metrics-forge==1.0.0)")
+                print(f"         metrics-forge: could not install {FORGE} into {args.forge_venv}")
             else:
                 services = folder / "services.yaml"
                 services.write_text(metrics_forge_services(n), encoding="utf-8")
@@ -184,7 +201,7 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
     width = max(len(name) for name, _ in rows)
     for name, seconds in rows:
         print(f"  {name:<{width}}  {seconds * 1000:9.1f} ms")
-    print(f"  {'sum of stages':<{width}}  {sum(s for _, s in rows[:-1]) * 1000:9.1f} ms")
+    print(f"  {'sum of stages (but --check)':<{width}}  {sum(s for _, s in rows[:-1]) * 1000:9.1f} ms")
     return 0
 
 
