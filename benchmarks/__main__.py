@@ -16,6 +16,7 @@ absolute figures do not.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import resource
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
                 print(f"         metrics-forge 1.0.0 generate, same services: {ft:7.2f} s (exit {fcode}); "
                       f"khaosobs render / metrics-forge = {seconds / ft:.2f}")
     ordered = sorted(render_times)
-    for small, large in zip(ordered, ordered[1:], strict=False):
+    for small, large in itertools.pairwise(ordered):
         print(f"  growth {large}/{small}: {render_times[large] / render_times[small]:.2f} "
               f"(linear: {large / small:.2f})")
 

@@ -80,13 +80,15 @@ def khaosobs_spec(services: int) -> str:
             "        summary: Panic in logs",
         ]
     lines.append("dashboards:")
+    rate = "[$__rate_interval]"  # what the panel-rate-interval check asks of a panel
+    legend = "legend: '{{route}}'"
     for i, name in enumerate(service_names(services)):
         p = f"svc{i:04d}"
         lines += [
             f"  - title: {name} overview",
             "    panels:",
-            f"      - {{title: Requests, expr: 'sum by (route) (rate({p}_requests_total[$__rate_interval]))', legend: '{{{{route}}}}'}}",
-            f"      - {{title: Errors, expr: 'sum by (route) (rate({p}_errors_total[$__rate_interval]))', legend: '{{{{route}}}}'}}",
+            f"      - {{title: Requests, expr: 'sum by (route) (rate({p}_requests_total{rate}))', {legend}}}",
+            f"      - {{title: Errors, expr: 'sum by (route) (rate({p}_errors_total{rate}))', {legend}}}",
             f"      - {{title: p99 latency, expr: 'histogram_quantile(0.99, sum by (le) "
             f"(rate({p}_request_duration_seconds_bucket[$__rate_interval])))'}}",
             f"      - {{title: Queue depth, type: stat, unit: short, expr: 'sum({p}_queue_depth)'}}",
