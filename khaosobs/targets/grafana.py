@@ -42,6 +42,7 @@ from khaosobs.domain.promql_print import expression_key, with_matchers
 from khaosobs.domain.units import common_unit, observation_unit
 from khaosobs.domain.versions import parse_version
 from khaosobs.output import OutputFile
+from khaosobs.output.serialise import sorted_json
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Dashboard, Metric, Panel, SeriesOverride, Spec, ThresholdStep
 from khaosobs.targets._slo_dashboard import slo_dashboards
@@ -211,7 +212,7 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard, shared: SpecIndexes | No
     }
     if dashboard.description:
         model["description"] = dashboard.description
-    ordered: dict[str, Any] = sorted_keys(model)
+    ordered: dict[str, Any] = sorted_json(model)
     return ordered
 
 
@@ -270,15 +271,6 @@ def _anchor_metric(dashboard: Dashboard, has_label: Callable[[str], bool]) -> st
                 if has_label(name):
                     return name
     return "up"
-
-
-def sorted_keys(value: Any) -> Any:
-    """Keys in alphabetical order at every level, as Grafana's own export writes them."""
-    if isinstance(value, dict):
-        return {k: sorted_keys(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [sorted_keys(v) for v in value]
-    return value
 
 
 def panel_size(panel: Panel) -> tuple[int, int]:
