@@ -78,7 +78,9 @@ def plan(outdir: Path, files: list[OutputFile], targets: list[str] | None = None
     result = Plan(outdir, sorted(files, key=lambda f: f.path), manifest_text)
     for file in result.files:
         on_disk = _read(_safe(outdir, file.path))
-        result.current[file.path] = on_disk
+        # an unchanged file keeps the rendered text (equal): a second copy of an up-to-date tree
+        # is the peak memory of `--check`, and a diff never shows an unchanged file
+        result.current[file.path] = file.content if on_disk == file.content else on_disk
         (result.unchanged if on_disk == file.content else result.written).append(file.path)
         if on_disk is not None and on_disk != file.content and file.path not in previous:
             result.unowned.append(file.path)
