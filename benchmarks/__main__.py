@@ -63,13 +63,13 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def timed_process(repeat: int, cmd: Sequence[str | Path], cwd: Path | None = None,
                   env: dict[str, str] | None = None,
-                  before: Callable[[], Any] | None = None) -> tuple[float, int, float]:
-    """Best wall time of `cmd`, its exit code, and its peak resident memory in MiB; `before` runs
+                  setup: Callable[[], Any] | None = None) -> tuple[float, int, float]:
+    """Best wall time of `cmd`, its exit code, and its peak resident memory in MiB; `setup` runs
     (untimed) before each run."""
     best, code, peak = float("inf"), 0, 0.0
     for _ in range(repeat):
-        if before is not None:
-            before()
+        if setup is not None:
+            setup()
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
         proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, check=False)
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
         out = folder / "generated"
         # a full render every time: into an empty folder (a re-render of an up-to-date tree writes nothing)
         seconds, code, peak = timed_process(repeat, khaosobs_cmd("render", spec.name, "-o", out), folder, env,
-                                            before=lambda o=out: shutil.rmtree(o, ignore_errors=True))
+                                            setup=lambda o=out: shutil.rmtree(o, ignore_errors=True))
         if code:
             print(f"khaosobs render failed on {n} services (exit {code})", file=sys.stderr)
             return 1
