@@ -16,6 +16,7 @@ absolute figures do not.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import os
 import platform
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
         out = folder / "generated"
         # a full render every time: into an empty folder (a re-render of an up-to-date tree writes nothing)
         seconds, code, peak = timed_process(repeat, khaosobs_cmd("render", spec.name, "-o", out), folder, env,
-                                            setup=lambda o=out: shutil.rmtree(o, ignore_errors=True))
+                                            setup=functools.partial(shutil.rmtree, out, ignore_errors=True))
         if code:
             print(f"khaosobs render failed on {n} services (exit {code})", file=sys.stderr)
             return 1

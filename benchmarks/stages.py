@@ -37,7 +37,9 @@ def stages(spec_path: Path, out: Path) -> Iterator[Stage]:
     yield "load", load
     yield "model", model
     for name, check in all_checks():
-        yield f"check {name}", lambda c=check: list(c(state["ctx"]))
+        def run_check(c: Any = check) -> None:
+            list(c(state["ctx"]))
+        yield f"check {name}", run_check
     for target in all_targets():
         def render(t: Any = target) -> None:
             if t.by_default(state["spec"]):
