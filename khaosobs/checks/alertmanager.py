@@ -109,9 +109,11 @@ def _http_url(ctx: CheckContext, url: str, where: Path_, example: str,
 
 
 def _webhook(ctx: CheckContext, hook: WebhookReceiver, path: Path_) -> Iterable[Diagnostic]:
-    # as written: a `url` of the wrong type, set aside by salvage, is reported once, as a wrong type
-    written = [key for key in ("url", "url_ref") if ctx.loaded.positions.get((*path, key)) is not None]
-    if (hook.url is None) == (hook.url_ref is None) and len(written) != 1:
+    # as written: a `url` of the wrong type, set aside by salvage, is reported once, as a wrong type.
+    # Asked only when the model has neither or both: positions are composed on first use, and a
+    # valid spec should never pay for them (a third of validating 1,000 services, 160 MiB).
+    if (hook.url is None) == (hook.url_ref is None) and len(
+            [key for key in ("url", "url_ref") if ctx.loaded.positions.get((*path, key)) is not None]) != 1:
         yield ctx.error("alertmanager-webhook", "a webhook needs exactly one of `url` and `url_ref`", path,
                         "`url` for an endpoint whose URL holds no secret, `url_ref: \"file:/path\"` otherwise")
     if hook.url is not None:

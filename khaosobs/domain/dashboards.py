@@ -12,6 +12,7 @@ Grafana target (what it renders), so the two never disagree.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -213,6 +214,12 @@ def raw_counters(expr: str) -> list[str]:
 
 
 def metric_names(expr: str) -> list[str]:
+    """The metric names `expr` selects, in order of appearance."""
+    return list(_metric_names(expr))  # a copy: the memo stays as it was
+
+
+@functools.lru_cache(maxsize=1 << 16)  # asked of the same panel query many times (unit, description, ...)
+def _metric_names(expr: str) -> tuple[str, ...]:
     names: list[str] = []
 
     def visit(node: Any, parents: list[Any]) -> None:
@@ -220,7 +227,7 @@ def metric_names(expr: str) -> list[str]:
             names.append(str(node.name))
 
     walk_with_parents(expr, visit)
-    return names
+    return tuple(names)
 
 
 def family(name: str, metrics: dict[str, Metric]) -> Metric | None:

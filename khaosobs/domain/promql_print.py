@@ -13,6 +13,7 @@ sentinel durations before parsing and printed back as written.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -233,6 +234,13 @@ def with_range_variable(text: str, window: timedelta, variable: str) -> str | No
         return None
 
 
+# Pure functions of the text, asked again and again of the same expressions (a panel's query by its
+# unit, thresholds, description and mappings; an alert's by every dashboard): memoised, so each
+# expression is parsed for them once. Bounded: memory stays flat however large the spec.
+_MEMO = 1 << 16
+
+
+@functools.lru_cache(maxsize=_MEMO)
 def expression_key(text: str) -> str | None:
     """`text` with every range and offset blanked: queries that differ only there get one key."""
     try:
@@ -244,6 +252,7 @@ def expression_key(text: str) -> str | None:
 COMPARISONS = frozenset({">", ">=", "<", "<="})
 
 
+@functools.lru_cache(maxsize=_MEMO)
 def threshold_comparison(text: str) -> tuple[str, str, float] | None:
     """`lhs > N` (or >=, <, <=; not `bool`) as (expression key of lhs, operator, N), read from the tree."""
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from khaosobs.domain.alerts import AlertInfo, all_alerts
 from khaosobs.domain.matchers import MATCHER_HINT as MATCHER_HINT
@@ -87,12 +88,37 @@ class RouteNode:
         if not all(m.matches(labels) for m in self.matchers):
             return []
         found: list[RouteNode] = []
-        for child in self.children:
+        for child in self._candidates(labels):
             taken = child.match(labels)
             found.extend(taken)
             if taken and not child.continue_:
                 break
         return found or [self]
+
+    @cached_property
+    def _child_index(self) -> tuple[tuple[str, ...], dict[tuple[str, str], list[int]], list[int]]:
+        """The children by one equality matcher each: (label names, (name, value) -> child positions,
+        positions of children without one). A child whose `name="value"` differs from the alert's
+        label cannot match, so an alert tries only its candidates: with a route per team, routing
+        every alert is linear in the alerts, not alerts x routes."""
+        by_key: dict[tuple[str, str], list[int]] = {}
+        unkeyed: list[int] = []
+        for i, child in enumerate(self.children):
+            equal = next((m for m in child.matchers if m.op == "="), None)
+            if equal is None:
+                unkeyed.append(i)
+            else:
+                by_key.setdefault((equal.name, equal.value), []).append(i)
+        return tuple(sorted({name for name, _ in by_key})), by_key, unkeyed
+
+    def _candidates(self, labels: Mapping[str, str]) -> list[RouteNode]:
+        """The children that may match `labels`, in tree order (the others' equality matcher fails)."""
+        if len(self.children) < 2:
+            return list(self.children)
+        names, by_key, unkeyed = self._child_index
+        # a missing label is the empty string, as in Matcher.matches
+        positions = [i for name in names for i in by_key.get((name, labels.get(name, "")), ())]
+        return [self.children[i] for i in sorted(positions + unkeyed)]
 
     def walk(self) -> list[RouteNode]:
         return [self, *(node for child in self.children for node in child.walk())]

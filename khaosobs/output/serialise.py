@@ -67,6 +67,14 @@ def yaml_value(value: Any) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__} as YAML")
 
 
+def sorted_json(value: Any) -> Any:
+    """`value` as the JSON it serialises to, with keys in alphabetical order at every level (as
+    Grafana's own export writes them). One round trip through orjson (C) instead of a recursive
+    rebuild in Python: a fifth of a large render's dashboards. It refuses what `json_text` refuses
+    (non-string keys, unserialisable values), so the model and its file cannot disagree."""
+    return orjson.loads(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+
+
 def json_text(value: Any, indent: bool = True) -> str:
     """JSON with two-space indentation, UTF-8 kept, and nothing HTML-escaped."""
     option = orjson.OPT_INDENT_2 if indent else 0

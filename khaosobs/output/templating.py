@@ -53,6 +53,7 @@ def _environment(override_dir: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        auto_reload=False,  # templates do not change while we run: no stat of the file per rendered file
     )
     env.filters["yaml"] = yaml_value
     env.filters["yaml_block"] = yaml_block

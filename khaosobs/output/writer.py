@@ -78,7 +78,9 @@ def plan(outdir: Path, files: list[OutputFile], targets: list[str] | None = None
     result = Plan(outdir, sorted(files, key=lambda f: f.path), manifest_text)
     for file in result.files:
         on_disk = _read(_safe(outdir, file.path))
-        result.current[file.path] = on_disk
+        # an unchanged file keeps the rendered text (equal): a second copy of an up-to-date tree
+        # is the peak memory of `--check`, and a diff never shows an unchanged file
+        result.current[file.path] = file.content if on_disk == file.content else on_disk
         (result.unchanged if on_disk == file.content else result.written).append(file.path)
         if on_disk is not None and on_disk != file.content and file.path not in previous:
             result.unowned.append(file.path)
@@ -93,8 +95,9 @@ def plan(outdir: Path, files: list[OutputFile], targets: list[str] | None = None
 def apply(result: Plan) -> None:
     """Write changed files atomically, remove stale ones, then the manifest."""
     by_path = {f.path: f for f in result.files}
+    folders: set[Path] = set()  # made once each, not once per file
     for path in result.written:
-        atomic_write(_safe(result.outdir, path), by_path[path].content)
+        atomic_write(_safe(result.outdir, path), by_path[path].content, folders)
     for path in result.removed:
         target = _safe(result.outdir, path)
         target.unlink(missing_ok=True)
@@ -113,15 +116,29 @@ def _prune_empty_parents(folder: Path, stop: Path) -> None:
         folder = folder.parent
 
 
-def atomic_write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def atomic_write(path: Path, content: str, folders: set[Path] | None = None) -> None:
+    """Write `content` to a temporary file beside `path`, then rename it over `path`: a reader sees
+    the old file or the new one, never half of one. `folders`: those already made (skips a mkdir)."""
+    parent = path.parent
+    if folders is None or parent not in folders:
+        parent.mkdir(parents=True, exist_ok=True)
+        if folders is not None:
+            folders.add(parent)
+    # One process writes a file at a time, so the pid makes the temporary name unique; O_EXCL refuses
+    # a leftover of a crashed run, which mkstemp (random names, a retry loop: half the cost of a file
+    # on a large tree) then sidesteps. Mode 0600 as mkstemp's, so the files keep their permissions.
+    temp = parent / f".{path.name}.{os.getpid()}.tmp"
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(content)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8"))  # newlines as given: the text is already "\n" only
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
 
 

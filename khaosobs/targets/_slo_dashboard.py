@@ -17,6 +17,7 @@ from typing import Any
 from khaosobs.domain import naming
 from khaosobs.domain.dashboards import DATASOURCE_VARIABLE, datasource_variable, project_link
 from khaosobs.domain.slo import SLOPlan, decimal_text, slo_plan
+from khaosobs.output.serialise import sorted_json
 from khaosobs.spec.model import Service, Spec
 from khaosobs.targets._rules import promql_selector
 
@@ -94,20 +95,12 @@ def slo_dashboard(spec: Spec, service: Service, schema_version: int,
         "uid": naming.slo_dashboard_uid(service.name),
         "weekStart": "",
     }
-    ordered: dict[str, Any] = _sorted_keys(model)
+    ordered: dict[str, Any] = sorted_json(model)
     return ordered
 
 
 def slo_dashboard_title(service: Service) -> str:
     return f"{service.name} SLOs"
-
-
-def _sorted_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted_keys(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted_keys(v) for v in value]
-    return value
 
 
 def _series(plan: SLOPlan, record: str) -> str:

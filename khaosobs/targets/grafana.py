@@ -42,6 +42,7 @@ from khaosobs.domain.promql_print import expression_key, with_matchers
 from khaosobs.domain.units import common_unit, observation_unit
 from khaosobs.domain.versions import parse_version
 from khaosobs.output import OutputFile
+from khaosobs.output.serialise import sorted_json
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Dashboard, Metric, Panel, SeriesOverride, Spec, ThresholdStep
 from khaosobs.targets._slo_dashboard import slo_dashboards
@@ -85,8 +86,9 @@ BUILTIN_ANNOTATION = {
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     files = []
+    shared = SpecIndexes.of(spec)  # built once: per dashboard, they made the render quadratic
     for plan in planned_dashboards(spec):
-        model = dashboard_model(spec, plan)
+        model = dashboard_model(spec, plan, shared)
         files.append(
             renderer.file(
                 NAME,
@@ -129,14 +131,30 @@ def schema_version(spec: Spec) -> int:
     return grafana_schema_version(parse_version(spec.targets.grafana) or (11, 0, 0))
 
 
-def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SpecIndexes:
+    """What every dashboard of a spec reads about the whole spec: its metrics by name and the
+    thresholds its alerts imply. Spec-wide, so built once per render, not once per dashboard."""
+
+    metrics: dict[str, Metric]
+    applies: Callable[[str | None, str], bool]
+    thresholds: dict[str, list[ThresholdStep]]
+
+    @classmethod
+    def of(cls, spec: Spec) -> SpecIndexes:
+        metrics = {m.name: m for service in spec.services for m in service.metrics}
+        return cls(metrics, filter_applies(metrics), thresholds_by_expression(spec))
+
+
+def dashboard_model(spec: Spec, plan: PlannedDashboard, shared: SpecIndexes | None = None) -> dict[str, Any]:
     dashboard = plan.dashboard
-    metrics = {m.name: m for service in spec.services for m in service.metrics}
+    shared = shared or SpecIndexes.of(spec)
+    metrics = shared.metrics
     context = PanelContext(
         metrics=metrics,
         filters=[(label, "=~", f"${label}") for label in label_filters(dashboard)],
-        applies=filter_applies(metrics),
-        thresholds=thresholds_by_expression(spec),
+        applies=shared.applies,
+        thresholds=shared.thresholds,
         alert_filter=_alert_filter(plan),
         automatic=plan.automatic,
         datasources={kind: {"type": kind, "uid": f"${{{name}}}"}
@@ -184,7 +202,7 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
         "refresh": dashboard.refresh or "1m",
         "schemaVersion": schema_version(spec),
         "tags": [*dashboard.tags, *([spec.project] if spec.project not in dashboard.tags else [])],
-        "templating": {"list": variables(dashboard, metrics)},
+        "templating": {"list": variables(dashboard, metrics, shared.applies)},
         "time": {"from": "now-6h", "to": "now"},
         "timepicker": {},
         "timezone": "browser",
@@ -194,7 +212,7 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard) -> dict[str, Any]:
     }
     if dashboard.description:
         model["description"] = dashboard.description
-    ordered: dict[str, Any] = sorted_keys(model)
+    ordered: dict[str, Any] = sorted_json(model)
     return ordered
 
 
@@ -202,10 +220,11 @@ def _alert_filter(plan: PlannedDashboard) -> str:
     return f"service={json.dumps(plan.service)}" if plan.service else ""
 
 
-def variables(dashboard: Dashboard, metrics: dict[str, Metric]) -> list[dict[str, Any]]:
+def variables(dashboard: Dashboard, metrics: dict[str, Metric],
+              applies: Callable[[str | None, str], bool] | None = None) -> list[dict[str, Any]]:
     """The datasource variable, then one label_values filter per label, each narrowed by the ones
     before it (instance lists the instances of the chosen jobs)."""
-    applies = filter_applies(metrics)
+    applies = applies or filter_applies(metrics)
     datasources = datasource_variables(dashboard)
     found: list[dict[str, Any]] = [
         datasource_variable(kind, name, "Data source" if len(datasources) == 1 else f"{kind.title()} data source")
@@ -252,15 +271,6 @@ def _anchor_metric(dashboard: Dashboard, has_label: Callable[[str], bool]) -> st
                 if has_label(name):
                     return name
     return "up"
-
-
-def sorted_keys(value: Any) -> Any:
-    """Keys in alphabetical order at every level, as Grafana's own export writes them."""
-    if isinstance(value, dict):
-        return {k: sorted_keys(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [sorted_keys(v) for v in value]
-    return value
 
 
 def panel_size(panel: Panel) -> tuple[int, int]:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from khaosobs.domain.routing import (
     MatcherError,
+    RouteNode,
     build_tree,
     escape_value,
     matcher_text,
@@ -180,3 +181,33 @@ def test_regexes_agree_with_amtool(tmp_path: Path) -> None:
                                f"--verify.receivers={ours_text}", f'v="{escape_value(value)}"'],
                               capture_output=True, text=True, check=False)
         assert done.returncode == 0, f"{value!r}: khaosobs {ours_text}, amtool {done.stdout.strip()}"
+
+
+def _match_every_child(node: RouteNode, labels: dict[str, str]) -> list[RouteNode]:
+    """Route.Match as Alertmanager writes it: every child tried in order (no index)."""
+    if not all(m.matches(labels) for m in node.matchers):
+        return []
+    found: list[RouteNode] = []
+    for child in node.children:
+        taken = _match_every_child(child, labels)
+        found.extend(taken)
+        if taken and not child.continue_:
+            break
+    return found or [node]
+
+
+_MATCHERS = st.sampled_from(['team="a"', 'team="b"', 'team=""', 'team!="a"', 'team=~"a|b"', 'env="prod"',
+                             'env="prod", team="b"', 'severity="critical"'])
+_CHILD = st.fixed_dictionaries({"matchers": st.lists(_MATCHERS, max_size=2), "continue": st.booleans()})
+_LABELS = st.fixed_dictionaries({}, optional={"team": st.sampled_from(["a", "b", "c", ""]),
+                                              "env": st.sampled_from(["prod", "dev"]),
+                                              "severity": st.sampled_from(["critical", "info"])})
+
+
+@given(st.lists(_CHILD, max_size=8), _LABELS)
+def test_the_child_index_routes_as_trying_every_child(children: list[dict[str, object]],
+                                                      labels: dict[str, str]) -> None:
+    # the index only skips children whose equality matcher fails: same routes, same order
+    tree = build_tree(Route.model_validate({"receiver": "default", "routes": [
+        {**child, "receiver": f"r{i}"} for i, child in enumerate(children)]}))
+    assert [n.path for n in tree.match(labels)] == [n.path for n in _match_every_child(tree, labels)]

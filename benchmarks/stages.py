@@ -1,0 +1,80 @@
+"""The pipeline cut into its stages, for the benchmark's profile and the scaling test: load, model,
+every check (one shared context, as `validate` has), every target `render` runs by default, the
+comparison with the tree (`--check`) and the write. One definition, so what is timed is what is
+counted."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+Stage = tuple[str, Callable[[], Any]]
+
+
+def stages(spec_path: Path, out: Path) -> Iterator[Stage]:
+    """(name, run) in pipeline order; each `run` does its stage once, on what the ones before made.
+    Run them in order: a stage reads the results of the stages before it."""
+    from khaosobs.checks import all_checks
+    from khaosobs.checks.context import CheckContext
+    from khaosobs.output.templating import Renderer, make_environment
+    from khaosobs.output.writer import apply, plan
+    from khaosobs.spec.loader import load_paths
+    from khaosobs.spec.model import Spec
+    from khaosobs.targets import all_targets
+
+    state: dict[str, Any] = {"files": []}
+
+    def load() -> None:
+        state["loaded"] = load_paths([spec_path])
+
+    def model() -> None:
+        state["spec"] = Spec.model_validate(state["loaded"].data)
+        state["ctx"] = CheckContext(state["spec"], state["loaded"])
+        state["renderer"] = Renderer(make_environment(), spec_path.name)
+
+    yield "load", load
+    yield "model", model
+    for name, check in all_checks():
+        def run_check(c: Any = check) -> None:
+            list(c(state["ctx"]))
+        yield f"check {name}", run_check
+    for target in all_targets():
+        def render(t: Any = target) -> None:
+            if t.by_default(state["spec"]):
+                state["files"].extend(t.render(state["spec"], state["renderer"]))
+        yield f"target {target.name}", render
+
+    # `out` is emptied here, untimed (between the stages): the write is a full render's, into an
+    # empty folder, and --check then compares with the tree it wrote
+    shutil.rmtree(out, ignore_errors=True)
+    yield "write", lambda: apply(plan(out, state["files"]))
+    yield "compare with tree (--check)", lambda: plan(out, state["files"])
+
+
+def call_counts(spec_path: Path, out: Path) -> dict[str, int]:
+    """The Python and builtin function calls of each stage, counted by cProfile: a measure of work
+    that, unlike time, is the same on every machine and every run."""
+    import cProfile
+    import pstats
+
+    counts: dict[str, int] = {}
+    for name, run_stage in stages(spec_path, out):
+        profile = cProfile.Profile()
+        profile.runcall(run_stage)
+        stats = pstats.Stats(profile)
+        counts[name] = int(stats.total_calls)  # type: ignore[attr-defined]
+    return counts
+
+
+if __name__ == "__main__":  # python3 -m benchmarks.stages SERVICES WORKDIR: the counts, as JSON
+    import json
+    import sys
+
+    from benchmarks.workload import khaosobs_spec
+
+    services, work = int(sys.argv[1]), Path(sys.argv[2])
+    spec = work / "spec.yaml"
+    spec.write_text(khaosobs_spec(services), encoding="utf-8")
+    sys.stdout.write(json.dumps(call_counts(spec, work / "generated")) + "\n")
