@@ -4,7 +4,7 @@ Equivalence is checked against the real tools and the inputs themselves, never a
 importer believes: every rule field by field (alerts may gain only `service` and `team`),
 `promtool check rules` on the re-rendered files, `amtool config routes test` giving the same
 receivers on both Alertmanager configs for a grid of label sets, and every dashboard's queries
-equal and valid against Grafana's schemas. Inputs: the real-world corpus (../shared/realworld),
+equal and valid against Grafana's schemas. Inputs: the real-world corpus (tests/data/realworld),
 kube-prometheus' PrometheusRule objects as one stream, an Alertmanager config in a Secret (both
 `stringData` and base64 `data`), Spegel's dashboard in a ConfigMapList, and for the round trip
 what `render` wrote for every example spec.

@@ -1,6 +1,6 @@
 """The real Prometheus and Alertmanager tools, per version: Debian 12's packages on PATH (Prometheus
 2.42, Alertmanager 0.25) and Debian 13's (Prometheus 2.53, Alertmanager 0.28), unpacked by
-`.ci/debian13-prometheus-tools` (a copy of `../shared/tools/debian13-prometheus-tools`) into the
+`.ci/debian13-prometheus-tools` (the repository's copy of the team's unpacking script) into the
 folder `.ci/run` exports as KHAOSOBS_DEBIAN13_BIN. A missing tool fails the test that needs it: it is never skipped."""
 
 from __future__ import annotations
