@@ -31,6 +31,7 @@ import pytest
 from khaosobs.domain import naming
 from khaosobs.domain.naming import python_metric_identifier
 from tests.conftest import ROOT, run_khaosobs
+from tests.support.realtools import stop
 
 pytestmark = pytest.mark.realtools
 
@@ -209,16 +210,6 @@ def wait_until(what: str, done: Callable[[], bool], log: Path) -> None:
             return
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what}:\n{tail(log)}")
-
-
-def stop(process: subprocess.Popen[Any]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

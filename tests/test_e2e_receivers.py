@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_khaosobs
-from tests.support.realtools import tool
+from tests.support.realtools import stop, tool
 
 pytestmark = pytest.mark.realtools
 
@@ -181,16 +181,6 @@ class Stack:
             time.sleep(0.2)
         pytest.fail(f"no {what} within {DEADLINE:.0f} s\nreceived:\n{self.stand_in.summary()}\n"
                     f"--- alertmanager log\n{self.log.read_text(errors='replace')[-3000:]}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,23 @@ def datasource_variables(dashboard: Dashboard) -> dict[str, str]:
     return {"prometheus": DATASOURCE_VARIABLE}
 
 
+def timeseries_custom(stacking: str = "none") -> dict[str, Any]:
+    """A time series panel's draw settings as Grafana's panel editor writes them: the one definition
+    for the spec's panels and the generated SLO dashboards."""
+    return {
+        "axisPlacement": "auto",
+        "drawStyle": "line",
+        "fillOpacity": 10,
+        "gradientMode": "none",
+        "lineInterpolation": "linear",
+        "lineWidth": 1,
+        "pointSize": 5,
+        "showPoints": "never",
+        "spanNulls": False,
+        "stacking": {"group": "A", "mode": stacking},
+    }
+
+
 def datasource_variable(kind: str, name: str, label: str = "Data source") -> dict[str, Any]:
     """A dashboard variable choosing a datasource of `kind` (the provisioned one by default)."""
     return {"hide": 0, "includeAll": False, "label": label, "multi": False, "name": name, "options": [],

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from khaosobs.domain import naming
-from khaosobs.domain.dashboards import DATASOURCE_VARIABLE, datasource_variable, project_link
+from khaosobs.domain.dashboards import DATASOURCE_VARIABLE, datasource_variable, project_link, timeseries_custom
 from khaosobs.domain.slo import SLOPlan, decimal_text, slo_plan
 from khaosobs.output.serialise import sorted_json
 from khaosobs.spec.model import Service, Spec
@@ -27,18 +27,6 @@ ROW_HEIGHT = 8
 # (width of) SLI, budget remaining, burn rate, alert state: one 24-column row per SLO
 WIDTHS = (8, 4, 8, 4)
 TIER_COLORS = {"page": "red", "ticket": "orange"}
-TIMESERIES_CUSTOM = {
-    "axisPlacement": "auto",
-    "drawStyle": "line",
-    "fillOpacity": 10,
-    "gradientMode": "none",
-    "lineInterpolation": "linear",
-    "lineWidth": 1,
-    "pointSize": 5,
-    "showPoints": "never",
-    "spanNulls": False,
-    "stacking": {"group": "A", "mode": "none"},
-}
 TIMESERIES_OPTIONS = {
     "legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": True},
     "tooltip": {"mode": "multi", "sort": "desc"},
@@ -120,7 +108,7 @@ def _target(expr: str, legend: str, ref_id: str) -> dict[str, Any]:
 
 def _timeseries(title: str, targets: list[dict[str, Any]], unit: str,
                 thresholds: list[dict[str, Any]] | None = None, description: str | None = None) -> dict[str, Any]:
-    custom = dict(TIMESERIES_CUSTOM)
+    custom = timeseries_custom()
     if thresholds:
         custom["thresholdsStyle"] = {"mode": "line"}
     panel: dict[str, Any] = {

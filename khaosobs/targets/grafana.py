@@ -37,6 +37,7 @@ from khaosobs.domain.dashboards import (
     row_ids,
     single_metric,
     thresholds_by_expression,
+    timeseries_custom,
 )
 from khaosobs.domain.promql_print import expression_key, with_matchers
 from khaosobs.domain.units import common_unit, observation_unit
@@ -486,16 +487,7 @@ def field_defaults(panel: Panel, unit: str | None, context: PanelContext) -> dic
         defaults["color"] = {"mode": "thresholds"}
     if panel_type == "timeseries":
         defaults["custom"] = {
-            "axisPlacement": "auto",
-            "drawStyle": "line",
-            "fillOpacity": 10,
-            "gradientMode": "none",
-            "lineInterpolation": "linear",
-            "lineWidth": 1,
-            "pointSize": 5,
-            "showPoints": "never",
-            "spanNulls": False,
-            "stacking": {"group": "A", "mode": panel.stacking or "none"},
+            **timeseries_custom(panel.stacking or "none"),
             "thresholdsStyle": {"mode": "line" if steps else "off"},  # an alert's threshold is drawn
         }
         if panel.fill is not None:

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +84,14 @@ def alertmanager_line(target: str) -> str:
 
 def prometheus_line(target: str) -> str:
     return _line_for(target, PROMETHEUS_VERSIONS)
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """End a server the test started: terminate, and kill it when it does not stop in 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
