@@ -50,7 +50,7 @@ def stages(spec_path: Path, out: Path) -> Iterator[Stage]:
     # empty folder, and --check then compares with the tree it wrote
     shutil.rmtree(out, ignore_errors=True)
     yield "write", lambda: apply(plan(out, state["files"]))
-    yield "compare with tree (--check)", lambda: plan(out, state["files"])
+    yield "compare with tree (--check)", lambda: plan(out, state["files"], check=True)
 
 
 def call_counts(spec_path: Path, out: Path) -> dict[str, int]:

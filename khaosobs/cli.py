@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from khaosobs.commands.validate import Validation
+    from khaosobs.commands.validate import OnModel, Validation
 
 def _flags_without_types() -> None:
     """typer shows a flag's type in --help (`--strict <bool>`); a flag takes no value: show none."""
@@ -104,11 +104,11 @@ def _check_templates(templates: Path | None) -> None:
 
 
 def _valid_spec(specs: list[Path] | None, fmt: str, strict: bool, refusal: str,
-                env: str | None = None) -> Validation:
+                env: str | None = None, on_model: OnModel | None = None) -> Validation:
     """Validate and report findings on stderr; exit 1 with `refusal` when the spec is invalid."""
     from khaosobs.spec.environments import validate_spec
 
-    validation = validate_spec(_spec_paths(specs), env)
+    validation = validate_spec(_spec_paths(specs), env, on_model)
     if validation.diagnostics.items:
         _report(validation, fmt, stream="stderr")
     if validation.failed(strict=strict):
@@ -188,29 +188,30 @@ def render(
 
 def _render_one(specs: list[Path] | None, output: Path, target: list[str] | None, check: bool,
                 templates: Path | None, strict: bool, fmt: str, env: str | None, force: bool) -> None:
-    from khaosobs.commands.render import render_outputs
-    from khaosobs.output.writer import apply, diff, plan
+    from khaosobs.commands.render import TreeRender
+    from khaosobs.output.writer import apply, diff
 
-    validation = _valid_spec(specs, fmt, strict, "nothing was written", env)
-    assert validation.spec is not None and validation.loaded is not None
-    loaded = validation.loaded
-    source = _source_header(specs, loaded.files, output, env)
-    files = render_outputs(validation.spec, source, targets=target, templates=templates)
-    result = plan(output, files, target)
-    if result.unowned and not force and not check:
-        _err(f"khaosobs: {len(result.unowned)} file(s) at generated paths were not written by khaosobs "
-             f"(not in {output}/khaosobs-manifest.json): {', '.join(result.unowned)}; move them away or "
-             "pass --force to replace them\n")
-        raise typer.Exit(EXIT_INVALID)
-    if check:
-        if result.stale:
-            _out(diff(result))
-            _err(f"khaosobs: {output} is stale: {len(result.written)} to write, {len(result.removed)} to remove; "
-                 "run `khaosobs render`\n")
+    with TreeRender(output, targets=target, templates=templates, check=check) as tree:
+        # the render starts with the model (a large spec's dashboards are made while the checks run);
+        # an invalid spec leaves the tree as it was
+        validation = _valid_spec(specs, fmt, strict, "nothing was written", env, on_model=lambda spec, loaded:
+                                 tree.start(spec, _source_header(specs, loaded.files, output, env)))
+        assert validation.spec is not None and validation.loaded is not None
+        result = tree.plan(validation.spec, _source_header(specs, validation.loaded.files, output, env))
+        if result.unowned and not force and not check:
+            _err(f"khaosobs: {len(result.unowned)} file(s) at generated paths were not written by khaosobs "
+                 f"(not in {output}/khaosobs-manifest.json): {', '.join(result.unowned)}; move them away or "
+                 "pass --force to replace them\n")
             raise typer.Exit(EXIT_INVALID)
-        _err(f"khaosobs: {output} is up to date ({len(result.files)} files)\n")
-        raise typer.Exit(EXIT_OK)
-    apply(result)
+        if check:
+            if result.stale:
+                _out(diff(result))
+                _err(f"khaosobs: {output} is stale: {len(result.written)} to write, {len(result.removed)} to remove; "
+                     "run `khaosobs render`\n")
+                raise typer.Exit(EXIT_INVALID)
+            _err(f"khaosobs: {output} is up to date ({len(result.rendered)} files)\n")
+            raise typer.Exit(EXIT_OK)
+        apply(result)
     from khaosobs.commands.summary import print_summary
 
     print_summary(result)

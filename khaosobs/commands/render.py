@@ -1,20 +1,107 @@
-"""Validated spec -> the in-memory files of every selected target."""
+"""Validated spec -> the files of every selected target, in memory or planned against a tree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 
 from khaosobs.output import OutputFile
+from khaosobs.output.forked import Worker, WorkerFailed, can_fork
 from khaosobs.output.templating import Renderer, make_environment
+from khaosobs.output.writer import Part, Plan, Planner, Staging, combine, read_manifest
 from khaosobs.spec.model import Spec
-from khaosobs.targets import all_targets
+from khaosobs.targets import Target, all_targets
+
+# A large spec renders in two processes: a forked child renders these targets (Grafana's
+# dashboards: the largest share of the time and of the bytes) while the parent runs the checks and
+# the other targets. A small spec is not worth a fork.
+CHILD_TARGETS = frozenset({"grafana"})
+SPLIT_FROM_SERVICES = 16
+
+
+def selected_targets(spec: Spec, targets: list[str] | None) -> list[Target]:
+    return [t for t in all_targets() if (t.name in targets if targets is not None else t.by_default(spec))]
+
+
+def rendered_files(spec: Spec, spec_source: str, chosen: list[Target], templates: Path | None) -> Iterator[OutputFile]:
+    """The files of the `chosen` targets, one at a time, as they are made."""
+    renderer = Renderer(make_environment(templates), spec_source)
+    for target in chosen:
+        yield from target.render(spec, renderer)
 
 
 def render_outputs(spec: Spec, spec_source: str, *, targets: list[str] | None = None,
                    templates: Path | None = None) -> list[OutputFile]:
-    renderer = Renderer(make_environment(templates), spec_source)
-    files: list[OutputFile] = []
-    for target in all_targets():
-        if target.name in targets if targets is not None else target.by_default(spec):
-            files.extend(target.render(spec, renderer))
-    return sorted(files, key=lambda f: f.path)
+    return sorted(rendered_files(spec, spec_source, selected_targets(spec, targets), templates),
+                  key=lambda f: f.path)
+
+
+class TreeRender:
+    """The render of a spec into an output folder, planned against what is there (see writer.py).
+
+    `start` may be called as soon as the model exists, before the checks: on a large spec it forks
+    the child that renders CHILD_TARGETS meanwhile; `plan` renders the rest and gathers both. Used as
+    a context manager, it leaves the tree untouched (no child left running, nothing staged) unless
+    `plan`'s result was applied.
+    """
+
+    def __init__(self, outdir: Path, *, targets: list[str] | None = None, templates: Path | None = None,
+                 check: bool = False, split: bool | None = None) -> None:
+        self.outdir = outdir
+        self.targets = targets
+        self.templates = templates
+        self.check = check
+        self.split = split  # None: by the spec's size
+        self.previous = read_manifest(outdir)
+        self.staging: Staging | None = None
+        self.worker: Worker | None = None
+        self._child_share: list[Target] = []
+        self._started = False
+
+    def __enter__(self) -> TreeRender:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        if kind is not None and self.staging is not None:
+            self.staging.discard()
+
+    def start(self, spec: Spec, spec_source: str) -> None:
+        self._started = True
+        if self.staging is None and not self.check:
+            self.staging = Staging.make(self.outdir)
+        split = self.split if self.split is not None else len(spec.services) >= SPLIT_FROM_SERVICES
+        if not split or not can_fork() or self.worker is not None:
+            return
+        self._child_share = [t for t in selected_targets(spec, self.targets) if t.name in CHILD_TARGETS]
+        if self._child_share:
+            share = self._child_share
+            self.worker = Worker(lambda: self._planner().add_all(
+                rendered_files(spec, spec_source, share, self.templates)))
+
+    def plan(self, spec: Spec, spec_source: str) -> Plan:
+        """Every selected target rendered and compared with the tree; what changed is staged."""
+        if not self._started:
+            self.start(spec, spec_source)
+        own = [t for t in selected_targets(spec, self.targets) if t not in self._child_share]
+        parts = [self._planner().add_all(rendered_files(spec, spec_source, own, self.templates))]
+        if self.worker is not None:
+            parts.append(self._child_part(spec, spec_source))
+        return combine(self.outdir, parts, self.previous, self.targets, staging=self.staging, diffs=self.check)
+
+    def _planner(self) -> Planner:
+        return Planner(self.outdir, self.previous, staging=self.staging, diffs=self.check)
+
+    def _child_part(self, spec: Spec, spec_source: str) -> Part:
+        assert self.worker is not None
+        try:
+            part: Part = self.worker.result()
+        except WorkerFailed:
+            # do the child's share here: a bug or a broken override template then fails as it
+            # does in one process, with its own exception and message
+            part = self._planner().add_all(rendered_files(spec, spec_source, self._child_share, self.templates))
+        finally:
+            self.worker = None
+        return part

@@ -11,7 +11,7 @@ LIST_FILES_UP_TO = 40  # beyond this a per-target count says more than a wall of
 
 def print_summary(result: Plan) -> None:
     if not result.written and not result.removed:
-        print(f"{result.outdir}: up to date ({len(result.files)} files)")
+        print(f"{result.outdir}: up to date ({len(result.rendered)} files)")
         return
     from rich.console import Console
     from rich.table import Table
@@ -26,7 +26,7 @@ def print_summary(result: Plan) -> None:
         for path in result.removed:
             table.add_row("[red]remove[/red]", str(result.outdir / path))
     else:
-        owner = {f.path: f.target for f in result.files}
+        owner = result.rendered
         written = Counter(owner[p] for p in result.written)
         unchanged = Counter(owner[p] for p in result.unchanged)
         table.add_column("target")

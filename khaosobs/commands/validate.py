@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from khaosobs.spec.loader import LoadedSpec, LoadError, SourceFile, load_paths
 from khaosobs.spec.model import Spec
 
 SUPPORTED_VERSION = 1
+
+# called with the model as soon as it exists, before the checks (render starts its work there)
+OnModel = Callable[[Spec, LoadedSpec], None]
 
 
 @dataclass
@@ -34,15 +38,15 @@ class Validation:
         return not self.ok or (strict and bool(self.diagnostics.warnings))
 
 
-def validate_paths(paths: list[Path], *, run_checks: bool = True) -> Validation:
+def validate_paths(paths: list[Path], *, run_checks: bool = True, on_model: OnModel | None = None) -> Validation:
     try:
         loaded = load_paths(paths)
     except LoadError as exc:
         return Validation(None, None, Diagnostics(list(exc.diagnostics)), exc.sources)
-    return validate_loaded(loaded, run_checks=run_checks)
+    return validate_loaded(loaded, run_checks=run_checks, on_model=on_model)
 
 
-def validate_loaded(loaded: LoadedSpec, *, run_checks: bool = True) -> Validation:
+def validate_loaded(loaded: LoadedSpec, *, run_checks: bool = True, on_model: OnModel | None = None) -> Validation:
     from pydantic import ValidationError
 
     from khaosobs.spec.structure import structure_diagnostics
@@ -72,6 +76,8 @@ def validate_loaded(loaded: LoadedSpec, *, run_checks: bool = True) -> Validatio
                 result.diagnostics.extend(salvaged_findings(run_all(CheckContext(partial, view)), pruner))
         return result
     result.spec = spec
+    if on_model is not None:
+        on_model(spec, loaded)
     if run_checks:
         result.diagnostics.extend(run_all(CheckContext(spec, loaded)))
     return result

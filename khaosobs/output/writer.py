@@ -2,6 +2,12 @@
 
 The manifest lets `render` remove files it generated before that the spec no longer yields,
 and never touch a file it did not write.
+
+Files are compared with the tree as they are rendered, one at a time, so no copy of the whole tree
+is ever held in memory: an unchanged file is dropped at once, a new or changed one is written into
+a staging folder inside the output folder (`--check` keeps its diff instead). Only when every file
+is rendered does `apply` rename the staged files into place, so a render that fails half-way, or a
+refusal (files we did not write), leaves the tree as it was.
 """
 
 from __future__ import annotations
@@ -9,7 +15,9 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +25,7 @@ from khaosobs.domain.provenance import project_root
 from khaosobs.output import OutputFile
 
 MANIFEST = "khaosobs-manifest.json"
+STAGING_PREFIX = ".khaosobs-staging."
 
 
 class UnsafePath(Exception):
@@ -24,19 +33,65 @@ class UnsafePath(Exception):
 
 
 @dataclass
+class Staging:
+    """A folder inside the output folder for the files of one render until they are all rendered;
+    it remembers the folders it had to make, so that discarding it leaves no trace."""
+
+    outdir: Path
+    folder: Path
+    made: list[Path]  # the output folder and those of its parents that did not exist, deepest first
+
+    @classmethod
+    def make(cls, outdir: Path) -> Staging:
+        made: list[Path] = []
+        missing = outdir
+        while not missing.exists() and missing != missing.parent:
+            made.append(missing)
+            missing = missing.parent
+        folder = outdir / f"{STAGING_PREFIX}{os.getpid()}"
+        outdir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)  # a leftover of a killed run with our pid
+        folder.mkdir()
+        return cls(outdir, folder, made)
+
+    def discard(self) -> None:
+        """Remove the staging folder, and the folders made for it: as if nothing had run."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        for folder in self.made:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+
+
+@dataclass
+class Part:
+    """What planning learnt of some of the files (one process's share): paths and verdicts, and the
+    diffs when asked for; never the files' text, which is staged or dropped."""
+
+    rendered: dict[str, str] = field(default_factory=dict)  # path -> target
+    written: list[str] = field(default_factory=list)  # new or changed
+    unchanged: list[str] = field(default_factory=list)
+    unowned: list[str] = field(default_factory=list)  # to write over a file no render of ours wrote
+    diffs: dict[str, str] = field(default_factory=dict)  # path -> its unified diff
+
+
+@dataclass
 class Plan:
     outdir: Path
-    files: list[OutputFile]
+    rendered: dict[str, str]  # path -> target of every file the spec yields
     manifest_text: str
+    manifest_on_disk: str | None
     written: list[str] = field(default_factory=list)  # new or changed
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # generated before, no longer yielded
-    current: dict[str, str | None] = field(default_factory=dict)  # what is on disk now, for diffs
-    unowned: list[str] = field(default_factory=list)  # to write over a file no render of ours wrote
+    unowned: list[str] = field(default_factory=list)
+    diffs: dict[str, str] = field(default_factory=dict)  # path -> unified diff, when planned with diffs
+    staging: Staging | None = None  # where the written files wait for `apply`
 
     @property
     def stale(self) -> bool:
-        return bool(self.written or self.removed) or self.current.get(MANIFEST) != self.manifest_text
+        return bool(self.written or self.removed) or self.manifest_on_disk != self.manifest_text
 
 
 def read_manifest(outdir: Path) -> dict[str, str]:
@@ -63,47 +118,156 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def plan(outdir: Path, files: list[OutputFile], targets: list[str] | None = None) -> Plan:
-    """Compare what the spec yields with what is on disk; `targets` limits the change to some targets."""
-    previous = read_manifest(outdir)
-    owned = {f.path: f.target for f in files}
-    if len(owned) != len(files):
-        seen: set[str] = set()
-        dupes = sorted({f.path for f in files if f.path in seen or seen.add(f.path)})  # type: ignore[func-returns-value]
-        raise UnsafePath(f"two outputs claim the same path: {', '.join(dupes)}")
+def _read_bytes(path: Path, size: int) -> bytes | None:
+    """The file's bytes; b"" (never equal to `size` bytes of text) when its size differs, since then
+    its content does not matter to the comparison; None when there is no file."""
+    try:
+        if os.stat(path).st_size != size:
+            return b""
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return b""
+
+
+def diff_prefix(outdir: Path) -> str:
+    """The output folder as seen from the project root: diffs name paths from there (so `git apply`
+    takes them there)."""
+    root = project_root(outdir)
+    folder = outdir.resolve()
+    return folder.relative_to(root).as_posix() + "/" if folder.is_relative_to(root) and folder != root else ""
+
+
+def _unified(prefix: str, path: str, before: str | None, after: str | None) -> str:
+    lines = difflib.unified_diff(
+        (before or "").splitlines(keepends=True), (after or "").splitlines(keepends=True),
+        fromfile=f"a/{prefix}{path}" if before is not None else "/dev/null",
+        tofile=f"b/{prefix}{path}" if after is not None else "/dev/null",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+class Planner:
+    """Compares each rendered file with the tree as it comes: drops it when unchanged, stages it
+    (or keeps its diff, for `--check`) when not."""
+
+    def __init__(self, outdir: Path, previous: dict[str, str], *, staging: Staging | None,
+                 diffs: bool = False) -> None:
+        self.outdir = outdir
+        self.previous = previous
+        self.staging = staging
+        self.diff_prefix = diff_prefix(outdir) if diffs else None
+        self.part = Part()
+        self._folders: set[Path] = set()  # made once each, not once per file
+
+    def add_all(self, files: Iterable[OutputFile]) -> Part:
+        for file in files:
+            self.add(file)
+        return self.part
+
+    def add(self, file: OutputFile) -> None:
+        path, part = file.path, self.part
+        if path in part.rendered:
+            raise UnsafePath(f"two outputs claim the same path: {path}")
+        part.rendered[path] = file.target
+        data = file.content.encode("utf-8")
+        on_disk = _read_bytes(_safe(self.outdir, path), len(data))
+        if on_disk == data:
+            part.unchanged.append(path)
+            return
+        part.written.append(path)
+        if on_disk is not None and path not in self.previous:
+            part.unowned.append(path)
+        if self.staging is not None:
+            _write_new(_safe(self.staging.folder, path), data, self._folders)
+        if self.diff_prefix is not None:
+            before = _read(_safe(self.outdir, path)) if on_disk is not None else None
+            part.diffs[path] = _unified(self.diff_prefix, path, before, file.content)
+
+
+def combine(outdir: Path, parts: Iterable[Part], previous: dict[str, str], targets: list[str] | None,
+            *, staging: Staging | None, diffs: bool = False) -> Plan:
+    """One plan of the parts (each a share of the files); `targets` limits the change to some targets."""
+    rendered: dict[str, str] = {}
+    whole = Part()
+    for part in parts:
+        clash = rendered.keys() & part.rendered.keys()
+        if clash:
+            raise UnsafePath(f"two outputs claim the same path: {', '.join(sorted(clash))}")
+        rendered.update(part.rendered)
+        whole.written += part.written
+        whole.unchanged += part.unchanged
+        whole.unowned += part.unowned
+        whole.diffs.update(part.diffs)
+    owned = dict(rendered)
     if targets is not None:  # keep what other targets wrote before
         owned = {**{p: t for p, t in previous.items() if t not in targets}, **owned}
     manifest_text = json.dumps({"generated_by": "khaosobs", "files": dict(sorted(owned.items()))},
                                indent=2, sort_keys=False) + "\n"
-    result = Plan(outdir, sorted(files, key=lambda f: f.path), manifest_text)
-    for file in result.files:
-        on_disk = _read(_safe(outdir, file.path))
-        # an unchanged file keeps the rendered text (equal): a second copy of an up-to-date tree
-        # is the peak memory of `--check`, and a diff never shows an unchanged file
-        result.current[file.path] = file.content if on_disk == file.content else on_disk
-        (result.unchanged if on_disk == file.content else result.written).append(file.path)
-        if on_disk is not None and on_disk != file.content and file.path not in previous:
-            result.unowned.append(file.path)
+    result = Plan(outdir, rendered, manifest_text, _read(outdir / MANIFEST), sorted(whole.written),
+                  sorted(whole.unchanged), [], sorted(whole.unowned), whole.diffs, staging)
+    prefix = diff_prefix(outdir) if diffs else ""
     for path, target in sorted(previous.items()):
         if path not in owned and (targets is None or target in targets):
-            result.current[path] = _read(_safe(outdir, path))
             result.removed.append(path)
-    result.current[MANIFEST] = _read(outdir / MANIFEST)
+            if diffs:
+                result.diffs[path] = _unified(prefix, path, _read(_safe(outdir, path)), None)
+    if diffs and result.manifest_on_disk != manifest_text:
+        result.diffs[MANIFEST] = _unified(prefix, MANIFEST, result.manifest_on_disk, manifest_text)
     return result
 
 
+def plan(outdir: Path, files: Iterable[OutputFile], targets: list[str] | None = None, *,
+         check: bool = False) -> Plan:
+    """Compare what the spec yields with what is on disk, in one go: with `check`, keeping diffs and
+    writing nothing; otherwise staging what changed, for `apply` (or `discard`)."""
+    previous = read_manifest(outdir)
+    staging = None if check else Staging.make(outdir)
+    try:
+        part = Planner(outdir, previous, staging=staging, diffs=check).add_all(files)
+    except BaseException:
+        if staging is not None:
+            staging.discard()
+        raise
+    return combine(outdir, [part], previous, targets, staging=staging, diffs=check)
+
+
 def apply(result: Plan) -> None:
-    """Write changed files atomically, remove stale ones, then the manifest."""
-    by_path = {f.path: f for f in result.files}
-    folders: set[Path] = set()  # made once each, not once per file
+    """Move the staged files into place (each rename atomic), remove stale ones, then write the
+    manifest; the staging folder goes last."""
+    staging = result.staging
+    if result.written and staging is None:
+        raise ValueError("a plan made with check=True has nothing staged to write")
+    folders: set[Path] = set()
     for path in result.written:
-        atomic_write(_safe(result.outdir, path), by_path[path].content, folders)
+        assert staging is not None
+        target = _safe(result.outdir, path)
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        os.replace(_safe(staging.folder, path), target)
     for path in result.removed:
         target = _safe(result.outdir, path)
         target.unlink(missing_ok=True)
         _prune_empty_parents(target.parent, result.outdir)
-    if result.current.get(MANIFEST) != result.manifest_text:
+    if result.manifest_on_disk != result.manifest_text:
         atomic_write(result.outdir / MANIFEST, result.manifest_text)
+    if staging is not None:
+        shutil.rmtree(staging.folder, ignore_errors=True)
+
+
+def discard(result: Plan) -> None:
+    """Leave the tree as it was: the staged files go."""
+    if result.staging is not None:
+        result.staging.discard()
+
+
+def diff(result: Plan) -> str:
+    """A unified diff from what is on disk to what the spec yields (the plan must have been made with
+    diffs): changed files by path, then removed ones, then the manifest."""
+    return "".join(result.diffs.get(path, "") for path in [*result.written, *result.removed, MANIFEST])
 
 
 def _prune_empty_parents(folder: Path, stop: Path) -> None:
@@ -114,6 +278,22 @@ def _prune_empty_parents(folder: Path, stop: Path) -> None:
         except OSError:
             return
         folder = folder.parent
+
+
+def _write_new(path: Path, data: bytes, folders: set[Path]) -> None:
+    """Write a staged file (nobody reads the staging folder: no temporary name needed)."""
+    parent = path.parent
+    if parent not in folders:
+        parent.mkdir(parents=True, exist_ok=True)
+        folders.add(parent)
+    # mode 0600 as mkstemp's, so the files keep the permissions they always had
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:  # os.write may write less than asked
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def atomic_write(path: Path, content: str, folders: set[Path] | None = None) -> None:
@@ -140,25 +320,3 @@ def atomic_write(path: Path, content: str, folders: set[Path] | None = None) -> 
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-
-
-def diff(result: Plan) -> str:
-    """A unified diff from what is on disk to what the spec yields, with paths from the project root
-    (so `git apply` takes it there)."""
-    root = project_root(result.outdir)
-    folder = result.outdir.resolve()
-    prefix = folder.relative_to(root).as_posix() + "/" if folder.is_relative_to(root) and folder != root else ""
-    chunks: list[str] = []
-    wanted = {f.path: f.content for f in result.files}
-    wanted[MANIFEST] = result.manifest_text
-    for path in [*result.written, *result.removed, MANIFEST]:
-        before = result.current.get(path)
-        after = wanted.get(path)
-        if before == after:
-            continue
-        chunks.extend(difflib.unified_diff(
-            (before or "").splitlines(keepends=True), (after or "").splitlines(keepends=True),
-            fromfile=f"a/{prefix}{path}" if before is not None else "/dev/null",
-            tofile=f"b/{prefix}{path}" if after is not None else "/dev/null",
-        ))
-    return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)

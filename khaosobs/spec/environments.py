@@ -27,7 +27,7 @@ from khaosobs.spec.loader import (
 )
 
 if TYPE_CHECKING:
-    from khaosobs.commands.validate import Validation
+    from khaosobs.commands.validate import OnModel, Validation
 
 ENV_FOLDER = "env"
 ALL = "all"
@@ -112,15 +112,15 @@ def _overlay_list(target: list[Any], incoming: list[Any], src: Path_, dst: Path_
             target.append(copy.deepcopy(item))
 
 
-def validate_spec(paths: list[Path], env: str | None) -> Validation:
+def validate_spec(paths: list[Path], env: str | None, on_model: OnModel | None = None) -> Validation:
     """The spec validated as is (`env` None) or with environment `env`'s overlay."""
     from khaosobs.commands.validate import Validation, validate_loaded, validate_paths
     from khaosobs.diagnostics import Diagnostics
 
     if env is None:
-        return validate_paths(paths)
+        return validate_paths(paths, on_model=on_model)
     try:
         loaded = load_environment(paths, env)
     except LoadError as exc:
         return Validation(None, None, Diagnostics(list(exc.diagnostics)))
-    return validate_loaded(loaded)
+    return validate_loaded(loaded, on_model=on_model)

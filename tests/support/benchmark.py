@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
         seconds, _ = best_of(args.repeat, write)
         rows.append((f"write {len(files)} files (fresh tree)", seconds))
-        seconds, _ = best_of(args.repeat, lambda: plan(out, files))
+        seconds, _ = best_of(args.repeat, lambda: plan(out, files, check=True))
         rows.append(("check (compare with tree)", seconds))
 
         width = max(len(name) for name, _ in rows)
