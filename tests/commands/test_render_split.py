@@ -1,0 +1,150 @@
+"""The two-process render of a large spec (commands/render.py, output/forked.py) and the streaming,
+staged write (output/writer.py): the same bytes and the same diff as one process, nothing written
+when the spec is invalid or a render fails, no process left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks.workload import khaosobs_spec
+from khaosobs.commands.render import SPLIT_FROM_SERVICES, TreeRender
+from khaosobs.commands.validate import validate_paths
+from khaosobs.output.forked import Worker, WorkerFailed
+from khaosobs.output.writer import STAGING_PREFIX, apply, diff
+from tests.conftest import run_khaosobs
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def no_child_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def large_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = tmp_path_factory.mktemp("large") / "spec.yaml"
+    spec.write_text(khaosobs_spec(SPLIT_FROM_SERVICES + 4), encoding="utf-8")
+    return spec
+
+
+def render_tree(spec_path: Path, out: Path, *, split: bool, check: bool = False) -> tuple[str, bool]:
+    """(the --check diff, stale) of a render into `out` in one process or two; applied unless `check`."""
+    with TreeRender(out, check=check, split=split) as render:
+        validation = validate_paths([spec_path], on_model=lambda spec, _: render.start(spec, "spec.yaml"))
+        assert validation.spec is not None and validation.ok
+        result = render.plan(validation.spec, "spec.yaml")
+        if check:
+            return diff(result), result.stale
+        apply(result)
+        return "", result.stale
+
+
+def test_two_processes_write_the_bytes_one_process_writes(large_spec: Path, tmp_path: Path) -> None:
+    render_tree(large_spec, tmp_path / "one", split=False)
+    render_tree(large_spec, tmp_path / "two", split=True)
+    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
+    assert one == two
+    assert any(path.startswith("grafana/") for path in two), "the child's share was written"
+    assert not [p for p in (tmp_path / "two").iterdir() if p.name.startswith(STAGING_PREFIX)]
+    assert no_child_left()
+
+
+def test_check_gives_the_same_diff_in_two_processes(large_spec: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render_tree(large_spec, out, split=False)
+    for path in sorted(out.rglob("*.json"))[:2]:  # two changed dashboards (the child's share)
+        path.write_text(path.read_text(encoding="utf-8").replace('"title"', '"Title"', 1), encoding="utf-8")
+    victim = next(iter(sorted(out.rglob("*.yml"))))
+    victim.write_text(victim.read_text(encoding="utf-8") + "# hand edit\n", encoding="utf-8")
+    before = tree(out)
+    one, stale_one = render_tree(large_spec, out, split=False, check=True)
+    two, stale_two = render_tree(large_spec, out, split=True, check=True)
+    assert stale_one and stale_two
+    assert one == two and one.count("--- a/") == 3
+    assert tree(out) == before, "--check writes nothing"
+
+
+def test_an_invalid_large_spec_writes_nothing_though_the_child_started(large_spec: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    text = large_spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("severity: critical", "severity: apocalyptic", 1), encoding="utf-8")
+    out = tmp_path / "new" / "generated"
+    result = run_khaosobs("render", spec, "-o", out)
+    assert result.returncode == 1 and "nothing was written" in result.stderr
+    assert not (tmp_path / "new").exists(), "not even the folders the staging needed"
+    assert no_child_left()
+
+    existing = tmp_path / "existing"
+    assert run_khaosobs("render", large_spec, "-o", existing).returncode == 0
+    before = tree(existing)
+    assert run_khaosobs("render", spec, "-o", existing).returncode == 1
+    assert tree(existing) == before and sorted(p.name for p in existing.iterdir()) == sorted(
+        {path.split("/")[0] for path in before})
+
+
+def test_a_refusal_of_unowned_files_leaves_the_tree_as_it_was(large_spec: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render_tree(large_spec, tmp_path / "reference", split=False)
+    dashboard = next(p for p in sorted(tree(tmp_path / "reference")) if p.startswith("grafana/"))
+    (out / dashboard).parent.mkdir(parents=True)
+    (out / dashboard).write_text("hand written\n", encoding="utf-8")
+    result = run_khaosobs("render", large_spec, "-o", out)
+    assert result.returncode == 1 and dashboard in result.stderr
+    assert tree(out) == {dashboard: b"hand written\n"}
+    assert no_child_left()
+
+
+def test_a_broken_template_fails_as_in_one_process(large_spec: Path, tmp_path: Path) -> None:
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    # Grafana's provisioning (the child's share) breaks: the parent redoes the share and fails with the
+    # error one process gives
+    (overrides / "grafana").mkdir()
+    (overrides / "grafana" / "dashboards.yml.j2").write_text("key: [unclosed\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_khaosobs("render", large_spec, "-o", out, "--templates", overrides, process=True)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and "does not parse as yaml" in result.stderr
+    assert not out.exists()
+
+
+def test_a_worker_answers_or_fails_and_leaves_no_process() -> None:
+    assert Worker(lambda: {"answer": [1, 2]}).result() == {"answer": [1, 2]}
+
+    def broken() -> None:
+        raise RuntimeError("it broke")
+
+    with pytest.raises(WorkerFailed, match="RuntimeError: it broke"):
+        Worker(broken).result()
+
+    def dies() -> None:
+        os._exit(9)
+
+    with pytest.raises(WorkerFailed, match="without an answer"):
+        Worker(dies).result()
+    slow = Worker(lambda: __import__("time").sleep(60))
+    slow.stop()
+    assert no_child_left()
+
+
+def test_a_staging_leftover_of_a_killed_run_is_not_a_generated_file(large_spec: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render_tree(large_spec, out, split=False)
+    leftover = out / f"{STAGING_PREFIX}{os.getpid()}"
+    (leftover / "grafana").mkdir(parents=True)
+    (leftover / "grafana" / "x.json").write_text("{}\n", encoding="utf-8")
+    render_tree(large_spec, out, split=True)  # our pid's leftover is cleared; the tree stays right
+    assert not leftover.exists()
+    shutil.rmtree(tmp_path / "reference", ignore_errors=True)
+    render_tree(large_spec, tmp_path / "reference", split=False)
+    assert tree(out) == tree(tmp_path / "reference")
