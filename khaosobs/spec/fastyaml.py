@@ -19,6 +19,7 @@ import yaml_rs
 from khaosobs.spec.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_SCALAR_CHARS
 
 _DELIMITERS = " \t\n,[]{}"
+_TOKEN_DELIMITERS = r" \t\n,\[\]{}"  # the same, in a regex character class
 _VALUE_STARTS = ":-[{,\n"  # what may stand before a value (after blanks): a key, a list item, a flow
 _VALUE_ENDS = "\n,]}#"
 
@@ -27,11 +28,12 @@ _ODD_CHARACTERS = re.compile("[\t\r\x85\u2028\u2029\ufeff]")  # tabs; line break
 _LINE_INDICATOR = re.compile(r"^[ \t]*[%?]", re.MULTILINE)  # a directive, an explicit (complex) key
 _NODE_PROPERTY = re.compile(r"[&*!][^\s,\[\]{}]")  # an anchor, alias or tag, if it starts a value
 # Numbers yaml-rs reads and PyYAML does not (or reads otherwise): leading zeros (octal in 1.1),
-# 0o/0x prefixes, an exponent without the dot 1.1 wants, a signed leading dot.
-_NUMBER_CANDIDATE = re.compile(r"[0-9.][eE][-+]?[0-9]|[-+]\.[0-9]|(?<![0-9A-Za-z_.])0[0-9oOxX]")
+# 0o/0x prefixes, an exponent without the dot 1.1 wants, a signed leading dot. Matched as whole
+# tokens (between delimiters), in one pass of the regex engine over the text.
 _RISKY_NUMBER = re.compile(
     r"[-+]?0[0-9_]+(?:\.[0-9_]*)?|[-+]?0[oOxXbB][0-9a-fA-F_]*|[-+]?[0-9.][0-9_.]*[eE][-+]?[0-9]+|[-+]\.[0-9][0-9_]*"
 )
+_RISKY_NUMBER_TOKEN = re.compile(rf"(?<![^{_TOKEN_DELIMITERS}])(?:{_RISKY_NUMBER.pattern})(?![^{_TOKEN_DELIMITERS}])")
 # Seen in the data: text yaml-rs kept that PyYAML would have read as a boolean, a number or a date.
 _RISKY_TEXT = re.compile(
     r"yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|=|<<"
@@ -70,9 +72,8 @@ def _risky_text(text: str) -> bool:
         start, _ = _token(text, match.start())
         if start == match.start() and _starts_value(text, start):
             return True
-    for match in _NUMBER_CANDIDATE.finditer(text):
-        start, end = _token(text, match.start())
-        if _RISKY_NUMBER.fullmatch(text, start, end) and _starts_value(text, start) and _ends_value(text, end):
+    for match in _RISKY_NUMBER_TOKEN.finditer(text):
+        if _starts_value(text, match.start()) and _ends_value(text, match.end()):
             return True
     return False
 
@@ -94,15 +95,29 @@ def fast_load(text: str) -> dict[str, Any] | None:
     return data
 
 
-def _plain(value: Any, depth: int) -> bool:
+def _plain(root: dict[str, Any], depth: int) -> bool:
     """Text keys, plain values, no deeper than the full loader allows, no oversized text, and no
-    text that YAML 1.1 would have read as something else."""
-    if depth > MAX_DEPTH:
-        return False
-    if isinstance(value, dict):
-        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v, depth + 1) for v in value)
-    if isinstance(value, str):
-        return len(value) <= MAX_SCALAR_CHARS and not _RISKY_TEXT.fullmatch(value)
-    return value is None or type(value) in (bool, int, float)
+    text that YAML 1.1 would have read as something else. A loop over a stack, leaves judged in
+    place: a spec has a few hundred thousand nodes."""
+    risky = _RISKY_TEXT.fullmatch
+    stack: list[tuple[Any, int]] = [(root, depth)]
+    while stack:
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            return False
+        if type(node) is dict:
+            if not all(type(key) is str for key in node):
+                return False
+            values = node.values()
+        else:
+            values = node
+        for value in values:
+            kind = type(value)
+            if kind is str:
+                if len(value) > MAX_SCALAR_CHARS or risky(value):
+                    return False
+            elif kind is dict or kind is list:
+                stack.append((value, level + 1))
+            elif value is not None and kind not in (bool, int, float):
+                return False
+    return True
