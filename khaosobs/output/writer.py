@@ -5,9 +5,10 @@ and never touch a file it did not write.
 
 Files are compared with the tree as they are rendered, one at a time, so no copy of the whole tree
 is ever held in memory: an unchanged file is dropped at once, a new or changed one is written into
-a staging folder inside the output folder (`--check` keeps its diff instead). Only when every file
-is rendered does `apply` rename the staged files into place, so a render that fails half-way, or a
-refusal (files we did not write), leaves the tree as it was.
+a staging folder inside the output folder, or straight into an output folder that did not exist
+(`--check` keeps its diff instead). Only when every file is rendered does `apply` rename the staged
+files into place, so a render that fails half-way, or a refusal (files we did not write), leaves the
+tree as it was.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ class UnsafePath(Exception):
 
 @dataclass
 class Staging:
-    """A folder inside the output folder for the files of one render until they are all rendered;
-    it remembers the folders it had to make, so that discarding it leaves no trace."""
+    """Where the files of one render wait until they are all rendered: a folder inside the output
+    folder, or, when the output folder is new, the output folder itself (nothing there to keep: a
+    failure removes it whole, and no rename is needed). It remembers the folders it had to make, so
+    that discarding it leaves no trace."""
 
     outdir: Path
     folder: Path
@@ -48,16 +51,24 @@ class Staging:
         while not missing.exists() and missing != missing.parent:
             made.append(missing)
             missing = missing.parent
-        folder = outdir / f"{STAGING_PREFIX}{os.getpid()}"
         outdir.mkdir(parents=True, exist_ok=True)
+        if made:
+            return cls(outdir, outdir, made)
+        folder = outdir / f"{STAGING_PREFIX}{os.getpid()}"
         shutil.rmtree(folder, ignore_errors=True)  # a leftover of a killed run with our pid
         folder.mkdir()
         return cls(outdir, folder, made)
 
+    @property
+    def in_place(self) -> bool:
+        return self.folder == self.outdir
+
     def discard(self) -> None:
-        """Remove the staging folder, and the folders made for it: as if nothing had run."""
+        """Remove the staged files, and the folders made for them: as if nothing had run."""
         shutil.rmtree(self.folder, ignore_errors=True)
         for folder in self.made:
+            if folder == self.folder:
+                continue
             try:
                 folder.rmdir()
             except OSError:
@@ -111,6 +122,14 @@ def _safe(outdir: Path, relative: str) -> Path:
     return outdir / candidate
 
 
+def _checked(relative: str) -> str:
+    """`relative` when it stays inside the folder: the string form of `_safe`, for the per-file work
+    (pathlib's parsing was half the cost of writing a large tree)."""
+    if not relative or relative.startswith("/") or ".." in relative.split("/"):
+        raise UnsafePath(f"refusing to write {relative!r}: outside the output folder")
+    return relative
+
+
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
@@ -118,7 +137,7 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _read_bytes(path: Path, size: int) -> bytes | None:
+def _read_bytes(path: str, size: int) -> bytes | None:
     """The file's bytes; b"" (never equal to `size` bytes of text) when its size differs, since then
     its content does not matter to the comparison; None when there is no file."""
     try:
@@ -160,7 +179,9 @@ class Planner:
         self.staging = staging
         self.diff_prefix = diff_prefix(outdir) if diffs else None
         self.part = Part()
-        self._folders: set[Path] = set()  # made once each, not once per file
+        self._folders: set[str] = set()  # made once each, not once per file
+        self._out = f"{outdir}/"
+        self._stage = f"{staging.folder}/" if staging is not None else ""
 
     def add_all(self, files: Iterable[OutputFile]) -> Part:
         for file in files:
@@ -173,7 +194,7 @@ class Planner:
             raise UnsafePath(f"two outputs claim the same path: {path}")
         part.rendered[path] = file.target
         data = file.content.encode("utf-8")
-        on_disk = _read_bytes(_safe(self.outdir, path), len(data))
+        on_disk = _read_bytes(self._out + _checked(path), len(data))
         if on_disk == data:
             part.unchanged.append(path)
             return
@@ -181,7 +202,7 @@ class Planner:
         if on_disk is not None and path not in self.previous:
             part.unowned.append(path)
         if self.staging is not None:
-            _write_new(_safe(self.staging.folder, path), data, self._folders)
+            _write_new(self._stage + path, data, self._folders)
         if self.diff_prefix is not None:
             before = _read(_safe(self.outdir, path)) if on_disk is not None else None
             part.diffs[path] = _unified(self.diff_prefix, path, before, file.content)
@@ -240,21 +261,22 @@ def apply(result: Plan) -> None:
     staging = result.staging
     if result.written and staging is None:
         raise ValueError("a plan made with check=True has nothing staged to write")
-    folders: set[Path] = set()
-    for path in result.written:
-        assert staging is not None
-        target = _safe(result.outdir, path)
-        if target.parent not in folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(target.parent)
-        os.replace(_safe(staging.folder, path), target)
+    folders: set[str] = set()
+    out, stage = f"{result.outdir}/", f"{staging.folder}/" if staging is not None else ""
+    for path in [] if staging is not None and staging.in_place else result.written:
+        target = out + _checked(path)
+        parent = target.rpartition("/")[0]
+        if parent not in folders:
+            os.makedirs(parent, exist_ok=True)
+            folders.add(parent)
+        os.replace(stage + path, target)
     for path in result.removed:
         target = _safe(result.outdir, path)
         target.unlink(missing_ok=True)
         _prune_empty_parents(target.parent, result.outdir)
     if result.manifest_on_disk != result.manifest_text:
         atomic_write(result.outdir / MANIFEST, result.manifest_text)
-    if staging is not None:
+    if staging is not None and not staging.in_place:
         shutil.rmtree(staging.folder, ignore_errors=True)
 
 
@@ -280,11 +302,11 @@ def _prune_empty_parents(folder: Path, stop: Path) -> None:
         folder = folder.parent
 
 
-def _write_new(path: Path, data: bytes, folders: set[Path]) -> None:
+def _write_new(path: str, data: bytes, folders: set[str]) -> None:
     """Write a staged file (nobody reads the staging folder: no temporary name needed)."""
-    parent = path.parent
+    parent = path.rpartition("/")[0]
     if parent not in folders:
-        parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(parent, exist_ok=True)
         folders.add(parent)
     # mode 0600 as mkstemp's, so the files keep the permissions they always had
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -72,7 +72,8 @@ def test_the_example_and_large_specs_take_the_fast_path() -> None:
 
 @pytest.mark.parametrize("text", [
     "help: no\n", "a: yes\n", "a:\n  off\n", "a: [1, On]\n", "a: 012\n", "a: 0o17\n", "a: 0X1F\n", "a: 1:30\n",
-    "a: 1e3\n", "a: 0_1\n", "a: [-012]\n", "a: -.5\n", "a: 2024-01-15\n", "a: !!str 1\n", "%YAML 1.1\n---\na: 1\n", "a:\n\t- 1\n",
+    "a: 1e3\n", "a: 0_1\n", "a: [-012]\n", "a: -.5\n", "a: 2024-01-15\n", "a: !!str 1\n", "%YAML 1.1\n---\na: 1\n",
+    "a:\n\t- 1\n",
     "? [a]\n: 1\n", "a: x\x85y\n", "a: &x 1\nb: *x\n", "1: x\n", "true: x\n", "a: 1\na: 2\n",
     "a:\n  <<: {b: 1}\n", "- a\n", "a: b\n---\nc: d\n",
 ])
