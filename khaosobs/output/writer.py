@@ -271,9 +271,9 @@ def apply(result: Plan) -> None:
             folders.add(parent)
         os.replace(stage + path, target)
     for path in result.removed:
-        target = _safe(result.outdir, path)
-        target.unlink(missing_ok=True)
-        _prune_empty_parents(target.parent, result.outdir)
+        stale = _safe(result.outdir, path)
+        stale.unlink(missing_ok=True)
+        _prune_empty_parents(stale.parent, result.outdir)
     if result.manifest_on_disk != result.manifest_text:
         atomic_write(result.outdir / MANIFEST, result.manifest_text)
     if staging is not None and not staging.in_place:
