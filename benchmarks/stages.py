@@ -68,7 +68,7 @@ def call_counts(spec_path: Path, out: Path) -> dict[str, int]:
     return counts
 
 
-if __name__ == "__main__":  # python3 -m benchmarks.stages SERVICES WORKDIR: the counts, as JSON
+if __name__ == "__main__":  # python3 -m benchmarks.stages SERVICES WORKDIR: the counts (every target), as JSON
     import json
     import sys
 
@@ -76,5 +76,5 @@ if __name__ == "__main__":  # python3 -m benchmarks.stages SERVICES WORKDIR: the
 
     services, work = int(sys.argv[1]), Path(sys.argv[2])
     spec = work / "spec.yaml"
-    spec.write_text(khaosobs_spec(services), encoding="utf-8")
+    spec.write_text(khaosobs_spec(services, deploy=True), encoding="utf-8")
     sys.stdout.write(json.dumps(call_counts(spec, work / "generated")) + "\n")

@@ -26,9 +26,14 @@ def service_names(services: int) -> list[str]:
     return [f"svc-{i:04d}" for i in range(services)]
 
 
-def khaosobs_spec(services: int) -> str:
-    """A valid khaosobs spec of `services` services, as YAML text."""
-    lines = ["version: 1", "project: benchmark", "services:"]
+def khaosobs_spec(services: int, *, deploy: bool = False) -> str:
+    """A valid khaosobs spec of `services` services, as YAML text; `deploy` adds the `kubernetes:` and
+    `ruler:` blocks, so that every target renders (the issue's shape has neither)."""
+    lines = ["version: 1", "project: benchmark"]
+    if deploy:
+        lines += ["kubernetes:", "  namespace: observability", "  labels: {release: kube-prometheus-stack}",
+                  "ruler: {namespaces: team}"]
+    lines.append("services:")
     teams = max(1, services // 10)
     for i, name in enumerate(service_names(services)):
         p = f"svc{i:04d}"

@@ -1,7 +1,8 @@
 """Each stage's work grows linearly with the organisation (issue 15), counted, not timed.
 
-The benchmark's workload (benchmarks/workload.py) at 20 and at 60 services; every stage of the
-pipeline (benchmarks/stages.py: load, model, each check, each default target, write, --check)
+The benchmark's workload (benchmarks/workload.py, with the kubernetes: and ruler: blocks) at 20 and at
+60 services; every stage of the pipeline (benchmarks/stages.py: load, model, each check, every
+target, write, --check)
 runs under cProfile, which counts every Python and builtin call. Three times the services may
 cost at most about three times the calls: a step done per dashboard over every metric, or per
 alert over every route, grows with the square and lands far above. Each size runs in a fresh
@@ -38,7 +39,8 @@ def test_every_stage_is_linear_in_the_services(tmp_path: Path) -> None:
     assert small.keys() == large.keys()
     # every stage of the pipeline is there, and the workload really exercises the big ones
     for stage in ("load", "model", "check routing", "check dashboard_rules", "target grafana",
-                  "target prometheus", "target alertmanager", "write", "compare with tree (--check)"):
+                  "target prometheus", "target alertmanager", "target kubernetes", "target ruler", "write",
+                  "compare with tree (--check)"):
         assert small[stage] > 0, stage
     assert large["target grafana"] > 2 * small["target grafana"]
     growth = LARGE / SMALL

@@ -14,9 +14,9 @@ from khaosobs.spec.model import Spec
 from khaosobs.targets import Target, all_targets
 
 # A large spec renders in two processes: a forked child renders these targets (Grafana's
-# dashboards: the largest share of the time and of the bytes) while the parent runs the checks and
-# the other targets. A small spec is not worth a fork.
-CHILD_TARGETS = frozenset({"grafana"})
+# dashboards: the largest share of the time and of the bytes; the Kubernetes manifests, which embed
+# them) while the parent runs the checks and the other targets. A small spec is not worth a fork.
+CHILD_TARGETS = frozenset({"grafana", "kubernetes"})  # the manifests embed the dashboards: one render of them
 SPLIT_FROM_SERVICES = 16
 
 
@@ -27,8 +27,13 @@ def selected_targets(spec: Spec, targets: list[str] | None) -> list[Target]:
 def rendered_files(spec: Spec, spec_source: str, chosen: list[Target], templates: Path | None) -> Iterator[OutputFile]:
     """The files of the `chosen` targets, one at a time, as they are made."""
     renderer = Renderer(make_environment(templates), spec_source)
-    for target in chosen:
-        yield from target.render(spec, renderer)
+    # a target that embeds others' files comes after them, which keep their files for it
+    kept = {used for t in chosen for used in t.uses}
+    for target in sorted(chosen, key=lambda t: bool(t.uses)):
+        files = target.render(spec, renderer)
+        if target.name in kept:
+            files = renderer.kept[target.name] = list(files)
+        yield from files
 
 
 def render_outputs(spec: Spec, spec_source: str, *, targets: list[str] | None = None,

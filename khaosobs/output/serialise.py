@@ -103,15 +103,23 @@ def comment_text(text: str) -> str:
 # holds only printable characters, its first line has text and no leading space (the block's
 # indentation is read from it), and no line ends with whitespace or holds a tab (whitespace-only
 # lines and tabs are where YAML parsers differ).
-_BLOCK_UNSAFE = re.compile(r"[ \t]$|\t", re.MULTILINE)
+# (Plain string tests, not regexes: a dashboard in a ConfigMap is tens of kilobytes of text.)
 
 
 def _literal_block_ok(text: str) -> bool:
     body = text[:-1]
     return (text.endswith("\n") and not body.endswith("\n") and "\r" not in text
             and body[:1] not in ("", " ", "\n")
-            and _NEEDS_ESCAPE.search(text.replace("\n", "").replace('"', "").replace("\\", "")) is None
-            and _BLOCK_UNSAFE.search(body) is None)
+            and "\t" not in body and " \n" not in body and not body.endswith(" ")
+            and _printable_lines(text))
+
+
+def _printable_lines(text: str) -> bool:
+    """Nothing in `text` but its line breaks that a double-quoted scalar would escape (quotes and
+    backslashes are fine in a block)."""
+    if text.isascii():  # then printable means \x20-\x7e, what _NEEDS_ESCAPE lets through, in C
+        return text.replace("\n", "").replace("\t", "").isprintable()
+    return _NEEDS_ESCAPE.search(text.replace("\n", "").replace('"', "").replace("\\", "")) is None
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -70,6 +70,8 @@ class Renderer:
 
     env: jinja2.Environment
     spec_source: str  # the spec's path(s) relative to the working directory, for headers
+    # target name -> its files of this render, kept for a target that embeds them (see targets/)
+    kept: dict[str, list[OutputFile]] = field(default_factory=dict)
 
     def file(self, target: str, template: str, path: str, kind: FileKind, **context: Any) -> OutputFile:
         """Render `template` with `context` into the file at `path`, parsed back as `kind`."""

@@ -7,6 +7,9 @@ parametrize over that registry, so a new output is one module plus its templates
 
 A module may also define `by_default(spec: Spec) -> bool`: whether a plain `render` (no
 `--target`) renders it; without it, always. `--target NAME` renders a target whatever it says.
+And `USES: tuple[str, ...]`: the targets whose files it embeds (Kubernetes' manifests hold the
+rules and dashboards); rendered in the same process after them, it finds their files in
+`renderer.kept` instead of rendering them a second time.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Target:
     description: str
     render: RenderFn
     by_default: DefaultFn = _always
+    uses: tuple[str, ...] = ()
 
 
 def target_names() -> list[str]:
@@ -45,5 +49,5 @@ def all_targets() -> list[Target]:
     for name in target_names():
         module = importlib.import_module(f"{__name__}.{name}")
         targets.append(Target(module.NAME, module.DESCRIPTION, module.render,
-                              getattr(module, "by_default", _always)))
+                              getattr(module, "by_default", _always), getattr(module, "USES", ())))
     return targets

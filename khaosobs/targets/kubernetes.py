@@ -37,6 +37,7 @@ from khaosobs.spec.model import Kubernetes, Spec
 from khaosobs.targets import alertmanager, grafana, loki, prometheus
 
 NAME = "kubernetes"
+USES = (prometheus.NAME, alertmanager.NAME, grafana.NAME, loki.NAME)  # the files its objects embed
 DESCRIPTION = ("Kubernetes manifests: PrometheusRule, PodMonitor, Alertmanager Secret, Grafana dashboards and "
                "datasources, Loki rule ConfigMaps (rendered by default when the spec has a `kubernetes:` block)")
 
@@ -185,7 +186,8 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     # (the defaults when `--target kubernetes` renders a spec without one)
     deployed = spec if spec.kubernetes is not None else spec.model_copy(update={"kubernetes": Kubernetes()})
     plain = {f.path: f.content for module in (prometheus, alertmanager, grafana, loki)
-             for f in module.render(deployed, renderer)}
+             for f in (renderer.kept.get(module.NAME) if deployed is spec else None)
+             or module.render(deployed, renderer)}
     manifests = Manifests(spec, renderer)
     manifests.prometheus_rules(plain)
     manifests.pod_monitors()
