@@ -18,6 +18,7 @@ def stages(spec_path: Path, out: Path) -> Iterator[Stage]:
     Run them in order: a stage reads the results of the stages before it."""
     from khaosobs.checks import all_checks
     from khaosobs.checks.context import CheckContext
+    from khaosobs.commands.render import in_render_order, target_files
     from khaosobs.output.templating import Renderer, make_environment
     from khaosobs.output.writer import apply, plan
     from khaosobs.spec.loader import load_paths
@@ -40,10 +41,12 @@ def stages(spec_path: Path, out: Path) -> Iterator[Stage]:
         def run_check(c: Any = check) -> None:
             list(c(state["ctx"]))
         yield f"check {name}", run_check
-    for target in all_targets():
+    # as render does it: in its order, a target's files kept for the one that embeds them
+    for target in in_render_order(all_targets()):
         def render(t: Any = target) -> None:
-            if t.by_default(state["spec"]):
-                state["files"].extend(t.render(state["spec"], state["renderer"]))
+            chosen = [c for c in all_targets() if c.by_default(state["spec"])]
+            if t in chosen:
+                state["files"].extend(target_files(t, state["spec"], state["renderer"], chosen))
         yield f"target {target.name}", render
 
     # `out` is emptied here, untimed (between the stages): the write is a full render's, into an

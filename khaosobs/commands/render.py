@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -24,16 +24,24 @@ def selected_targets(spec: Spec, targets: list[str] | None) -> list[Target]:
     return [t for t in all_targets() if (t.name in targets if targets is not None else t.by_default(spec))]
 
 
+def in_render_order(chosen: list[Target]) -> list[Target]:
+    """A target that embeds others' files comes after them (see targets/__init__.py)."""
+    return sorted(chosen, key=lambda t: bool(t.uses))
+
+
+def target_files(target: Target, spec: Spec, renderer: Renderer, chosen: list[Target]) -> Iterable[OutputFile]:
+    """The files of one target; kept on the renderer when another of the `chosen` embeds them."""
+    files = target.render(spec, renderer)
+    if any(target.name in other.uses for other in chosen):
+        files = renderer.kept[target.name] = list(files)
+    return files
+
+
 def rendered_files(spec: Spec, spec_source: str, chosen: list[Target], templates: Path | None) -> Iterator[OutputFile]:
     """The files of the `chosen` targets, one at a time, as they are made."""
     renderer = Renderer(make_environment(templates), spec_source)
-    # a target that embeds others' files comes after them, which keep their files for it
-    kept = {used for t in chosen for used in t.uses}
-    for target in sorted(chosen, key=lambda t: bool(t.uses)):
-        files = target.render(spec, renderer)
-        if target.name in kept:
-            files = renderer.kept[target.name] = list(files)
-        yield from files
+    for target in in_render_order(chosen):
+        yield from target_files(target, spec, renderer, chosen)
 
 
 def render_outputs(spec: Spec, spec_source: str, *, targets: list[str] | None = None,

@@ -34,6 +34,9 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def yaml_string(text: str) -> str:
+    # most text is printable ASCII without quotes or backslashes: nothing to escape, found in C
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
     return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
 
 

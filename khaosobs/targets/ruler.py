@@ -25,6 +25,7 @@ from khaosobs.spec.model import Ruler, Service, Spec
 from khaosobs.targets import prometheus
 
 NAME = "ruler"
+USES = (prometheus.NAME,)  # its files regroup the rule files
 DESCRIPTION = ("Mimir/Cortex ruler namespaces and Thanos ruler files of the Prometheus rules "
                "(rendered by default when the spec has a `ruler:` block)")
 
@@ -55,7 +56,7 @@ def with_settings(group: dict[str, Any], settings: dict[str, Any]) -> dict[str, 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     settings = spec.ruler or Ruler()
-    plain = {f.path: f.content for f in prometheus.render(spec, renderer)}
+    plain = {f.path: f.content for f in renderer.kept.get(prometheus.NAME) or prometheus.render(spec, renderer)}
     interval = spec.telemetry.metrics.evaluation_interval
     mimir_settings: dict[str, Any] = {"interval": interval}
     if settings.source_tenants:
