@@ -329,6 +329,9 @@ class _Parser:
             token = tokens[i]
             if token.kind in ("declare", "assign", "comma", "keyword"):
                 raise _Fault(token.offset, f"unexpected {token.text!r} in command")
+            if token.adjacent and i > start and token.kind not in ("field", "rparen"):
+                # Go wants a space between operands (`{{ `a`$x }}`); only a field chains to one
+                raise _Fault(token.offset, f"unexpected {token.text!r} in operand")
             if token.kind == "lparen":
                 i = self._pipeline(tokens, i + 1, end, token.offset, declarations=0)
                 if i >= end or tokens[i].kind != "rparen":  # pragma: no cover - the lexer balances parens

@@ -25,6 +25,7 @@ CASES = [
     "plain text", "{{ $labels.instance }}", "{{ $value | humanize }}", "{{ $value | humanizePercentage }}",
     '{{ printf "%.2f" $value }}', '{{ index $labels "job" }}', "{{ .Labels.job }}", "{{ .Value }}",
     "{{- $value -}}", "{{/* a comment */}}", "{{- /* a comment */ -}}", "x }} y",
+    "{{`r`$value}}", '{{ "a"$value }}', "{{ (1)2 }}", "{{ $value(1) }}", "{{ ($value).Labels }}",
     "{{ if gt $value 1.0 }}a{{ else }}b{{ end }}",
     '{{ range $i, $s := query "up" }}{{ $s.Labels.job }}{{ end }}',
     '{{ with query "up" }}{{ . | first | value }}{{ end }}',
