@@ -20,7 +20,6 @@ import functools
 import itertools
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.workload import khaosobs_spec, metrics_forge_services
+from khaosobs.commands.render import ONE_PROCESS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 FORGE = "metrics-forge==1.0.0"
@@ -62,23 +62,32 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
     return best, result
 
 
+# Runs a command and reports its wall time, exit code and the largest resident memory of it and its
+# descendants: a fresh process's RUSAGE_CHILDREN holds only this command's processes.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+seconds = time.perf_counter() - start
+print(json.dumps([seconds, code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))
+"""
+
+
 def timed_process(repeat: int, cmd: Sequence[str | Path], cwd: Path | None = None,
                   env: dict[str, str] | None = None,
                   setup: Callable[[], Any] | None = None) -> tuple[float, int, float]:
-    """Best wall time of `cmd`, its exit code, and its peak resident memory in MiB; `setup` runs
-    (untimed) before each run."""
+    """Best wall time of `cmd`, its exit code, and its peak resident memory in MiB (that of its
+    largest process); `setup` runs (untimed) before each run."""
+    import json
+
     best, code, peak = float("inf"), 0, 0.0
     for _ in range(repeat):
         if setup is not None:
             setup()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        start = time.perf_counter()
-        proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, check=False)
-        seconds = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        best, code = min(best, seconds), proc.returncode
-        # ru_maxrss of children is the largest child so far: only a new maximum is this child's own
-        peak = max(peak, after / 1024 if after > before else 0.0)
+        measured = subprocess.run([sys.executable, "-c", _MEASURE, *[str(c) for c in cmd]], cwd=cwd, env=env,
+                                  capture_output=True, text=True, check=True)
+        seconds, code, rss = json.loads(measured.stdout)
+        best, peak = min(best, seconds), max(peak, rss)
     return best, code, peak
 
 
@@ -142,6 +151,8 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
     repeat = args.repeat
     render_times: dict[int, float] = {}
     print("\n== end to end (cold processes, best of", repeat, ")")
+    print("   peak: the largest process's maximum resident memory (from 16 services on, render forks a child")
+    print("   for the dashboards; it shares the model's pages with its parent)")
     for n in sizes:
         folder = work / f"n{n}"
         folder.mkdir()
@@ -161,6 +172,20 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
         print(f"  {n:>5} services: render {seconds:7.2f} s (peak {peak:6.1f} MiB)   "
               f"render --check {check_s:7.2f} s (exit {check_code}, {check_s / seconds:.2f}x render)   "
               f"validate {validate_s:7.2f} s")
+        if n == args.profile_size:
+            one_s, one_code, one_peak = timed_process(
+                repeat, khaosobs_cmd("render", spec.name, "-o", out), folder, {**env, ONE_PROCESS_ENV: "1"},
+                setup=functools.partial(shutil.rmtree, out, ignore_errors=True))
+            print(f"         render in one process ({ONE_PROCESS_ENV}=1): {one_s:7.2f} s (exit {one_code}, "
+                  f"peak {one_peak:6.1f} MiB)")
+            deploy = folder / "deploy.yaml"
+            deploy.write_text(khaosobs_spec(n, deploy=True), encoding="utf-8")
+            deploy_out = folder / "deploy-generated"
+            every_s, every_code, every_peak = timed_process(
+                repeat, khaosobs_cmd("render", deploy.name, "-o", deploy_out), folder, env,
+                setup=functools.partial(shutil.rmtree, deploy_out, ignore_errors=True))
+            print(f"         render with kubernetes: and ruler: (every target): {every_s:7.2f} s "
+                  f"(exit {every_code}, peak {every_peak:6.1f} MiB)")
         promtool = shutil.which("promtool")
         if promtool and n == args.profile_size:
             rules = sorted((out / "prometheus" / "rules").glob("*.yml"))
@@ -200,11 +225,11 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
               f"{pv * 1000:7.1f} ms; ratio {version_s / pv:.2f}")
 
     n = args.profile_size
-    print(f"\n== stages, in process, {n} services (best of {repeat})")
-    spec = work / f"n{n}" / "spec.yaml"
+    print(f"\n== stages, in process, {n} services with kubernetes: and ruler: (every target; best of {repeat})")
+    spec = work / f"n{n}" / "deploy.yaml"
     if not spec.exists():
         spec.parent.mkdir(exist_ok=True)
-        spec.write_text(khaosobs_spec(n), encoding="utf-8")
+        spec.write_text(khaosobs_spec(n, deploy=True), encoding="utf-8")
     rows = stage_profile(spec, work / "profile-out", repeat)
     width = max(len(name) for name, _ in rows)
     for name, seconds in rows:

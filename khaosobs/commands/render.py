@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -16,6 +17,7 @@ from khaosobs.targets import Target, all_targets
 # A large spec renders in two processes: a forked child renders these targets (Grafana's
 # dashboards: the largest share of the time and of the bytes; the Kubernetes manifests, which embed
 # them) while the parent runs the checks and the other targets. A small spec is not worth a fork.
+ONE_PROCESS_ENV = "KHAOSOBS_ONE_PROCESS"  # set to 1: never fork (a container that counts processes)
 CHILD_TARGETS = frozenset({"grafana", "kubernetes"})  # the manifests embed the dashboards: one render of them
 SPLIT_FROM_SERVICES = 16
 
@@ -85,7 +87,8 @@ class TreeRender:
         self._started = True
         if self.staging is None and not self.check:
             self.staging = Staging.make(self.outdir)
-        split = self.split if self.split is not None else len(spec.services) >= SPLIT_FROM_SERVICES
+        split = self.split if self.split is not None else (
+            len(spec.services) >= SPLIT_FROM_SERVICES and os.environ.get(ONE_PROCESS_ENV) != "1")
         if not split or not can_fork() or self.worker is not None:
             return
         self._child_share = [t for t in selected_targets(spec, self.targets) if t.name in CHILD_TARGETS]

@@ -148,3 +148,16 @@ def test_a_staging_leftover_of_a_killed_run_is_not_a_generated_file(large_spec: 
     shutil.rmtree(tmp_path / "reference", ignore_errors=True)
     render_tree(large_spec, tmp_path / "reference", split=False)
     assert tree(out) == tree(tmp_path / "reference")
+
+
+def test_one_process_when_asked(large_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from khaosobs.commands.render import ONE_PROCESS_ENV
+
+    validation = validate_paths([large_spec])
+    assert validation.spec is not None
+    for value, forks in (("1", False), ("0", True)):
+        monkeypatch.setenv(ONE_PROCESS_ENV, value)
+        with TreeRender(tmp_path / value, check=True) as render:
+            render.start(validation.spec, "spec.yaml")
+            assert (render.worker is not None) is forks
+    assert no_child_left()
