@@ -3,7 +3,6 @@ check run (`CheckContext.label_index`) for the checks that judge labels."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from khaosobs.domain.labels import (
@@ -23,8 +22,8 @@ if TYPE_CHECKING:
     from khaosobs.checks.context import CheckContext
 
 
-@lru_cache(maxsize=16384)
 def parsed_tree(text: str) -> Any:
+    """The tree of `text` (shared: `parse_promql` keeps the last few), None when it does not parse."""
     try:
         return parse_promql(text)
     except PromQLError:

@@ -15,7 +15,6 @@ from khaosobs.diagnostics import Diagnostic, suggest
 from khaosobs.domain.durations import duration_ms
 from khaosobs.domain.naming import ALERT_NAME_RE, dashboard_uid, slo_dashboard_uid
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
-from khaosobs.domain.promql_analysis import analyse
 from khaosobs.domain.series import SeriesIndex, series_index
 from khaosobs.domain.slo import (
     TIER_NAMES,
@@ -255,7 +254,7 @@ def _counter(ctx: CheckContext, index: SeriesIndex, text: str | None, path: Path
              part: str) -> Found:
     if text is None:
         return None
-    analysis = analyse(text)
+    analysis = ctx.analysis(text)
     if analysis.error is not None:
         return None  # promql reports it
     if analysis.root != "VectorSelector":
@@ -337,7 +336,7 @@ def _bool_gauge(ctx: CheckContext, index: SeriesIndex, slo: SLO, path: Path_) ->
     assert text is not None
     selector = parse_selector(text)
     if selector is None:
-        if analyse(text).error is None:
+        if ctx.analysis(text).error is None:
             yield ctx.error("slo-sli-selector", "a bool_gauge must be a series selector, not an expression", path,
                             'e.g. probe_success{job="blackbox"}: khaosobs averages it over each window')
         return None

@@ -132,6 +132,12 @@ def selector_offset(text: str, selector: Selector) -> int | None:
 
 @lru_cache(maxsize=16384)
 def analyse(text: str) -> Analysis:
+    """`analysis_of(text)`, memoised (bounded) for callers without a check run's context; the checks
+    ask `CheckContext.analysis`, which keeps one per expression for the run however large the spec."""
+    return analysis_of(text)
+
+
+def analysis_of(text: str) -> Analysis:
     """Parse one expression and collect what the checks need; never raises."""
     if not text.strip():
         return Analysis("empty expression")
