@@ -12,8 +12,9 @@ from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.domain.dashboards import spec_panels
 from khaosobs.domain.promql_analysis import Analysis, analysis_of
 from khaosobs.domain.routes import ROUTE_ROOT
+from khaosobs.domain.slo import SLOPlan, slo_plan
 from khaosobs.spec.loader import LoadedSpec, Path_
-from khaosobs.spec.model import Alert, LogAlert, Metric, Route, Service, Spec
+from khaosobs.spec.model import SLO, Alert, LogAlert, Metric, Route, Service, Spec
 
 if TYPE_CHECKING:
     from khaosobs.checks._labels import LabelIndex
@@ -54,6 +55,7 @@ class CheckContext:
     spec: Spec
     loaded: LoadedSpec
     _analyses: dict[str, Analysis] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _slo_plans: dict[tuple[int, int], SLOPlan] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def location(self, path: Path_, *, key: bool = False) -> Location | None:
         return self.loaded.location(path, key=key)
@@ -76,6 +78,15 @@ class CheckContext:
         found = self._analyses.get(text)
         if found is None:
             found = self._analyses[text] = analysis_of(text)
+        return found
+
+    def slo_plan(self, service: Service, slo: SLO) -> SLOPlan:
+        """The SLO's plan (`khaosobs.domain.slo.slo_plan`), computed once for the check run and
+        shared by the checks (slo, routing, label analysis) that read it."""
+        key = (id(service), id(slo))  # the spec, and so its services and SLOs, lives as long as the context
+        found = self._slo_plans.get(key)
+        if found is None:
+            found = self._slo_plans[key] = slo_plan(service, slo)
         return found
 
     def services(self) -> Iterator[tuple[int, Service]]:

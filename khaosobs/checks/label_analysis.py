@@ -55,7 +55,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for _, service in ctx.services():
         for slo in service.slos:
             for _tier_name, tier in slo_tiers(slo):
-                fired = fired.with_labels(slo_alert_labels(service, slo, tier))
+                fired = fired.with_labels(slo_alert_labels(service, slo, tier, ctx.slo_plan))
         for log_alert in service.log_alerts:
             fired = fired.union(logql_result_labels(log_alert.expr).with_labels(alert_labels(service, log_alert)))
     yield from _routing(ctx, fired)
