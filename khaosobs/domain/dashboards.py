@@ -125,8 +125,11 @@ def used_variables(text: str) -> list[str]:
 
 
 def undefined_variables(text: str, dashboard: Dashboard) -> list[str]:
+    used = [v for v in used_variables(text) if v not in GRAFANA_GLOBALS]
+    if not used:  # the dashboard's own variables (a walk of its panels) are not needed
+        return []
     defined = defined_variables(dashboard)
-    return [v for v in used_variables(text) if v not in defined and v not in GRAFANA_GLOBALS]
+    return [v for v in used if v not in defined]
 
 
 def filter_applies(metrics: dict[str, Metric]) -> Callable[[str | None, str], bool]:
