@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from khaosobs.checks._support import walk_strings
-from khaosobs.checks.secrets import _CANDIDATE_RE, _PATTERNS
+from khaosobs.checks.secrets import _CANDIDATE_RE, _PATTERNS, _candidate
 
 # one (or more) of each kind of secret the check knows, as short as the pattern allows (>= 16 chars:
 # shorter strings are not scanned at all)
@@ -53,6 +53,7 @@ def test_every_secret_is_a_candidate(secret: str) -> None:
             continue  # never scanned (the check's own floor)
         assert _matches(text), f"the example is no secret to the check: {text!r}"
         assert _CANDIDATE_RE.search(text), f"the first pass would skip a secret: {text!r}"
+        assert _candidate(text), f"the first pass would skip a secret: {text!r}"
 
 
 def test_every_pattern_has_an_example() -> None:
@@ -70,8 +71,9 @@ def test_random_text_matching_a_pattern_is_a_candidate() -> None:
         parts = [rng.choice(fragments) if rng.random() < 0.4 else
                  "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(rng.randint(1, 5))]
         text = "".join(parts)
+        assert _candidate(text) == (_CANDIDATE_RE.search(text) is not None), text
         if len(text) >= 16 and _matches(text):
-            assert _CANDIDATE_RE.search(text), text
+            assert _candidate(text), text
 
 
 def _reference_walk(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
