@@ -3,7 +3,6 @@ check run (`CheckContext.label_index`) for the checks that judge labels."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from khaosobs.domain.labels import (
@@ -12,6 +11,7 @@ from khaosobs.domain.labels import (
     LabelAnalysis,
     LabelMisuse,
     LabelSet,
+    SeriesKind,
     analyse_labels,
     series_labels,
 )
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from khaosobs.checks.context import CheckContext
 
 
-@lru_cache(maxsize=16384)
 def parsed_tree(text: str) -> Any:
+    """The tree of `text` (shared: `parse_promql` keeps the last few), None when it does not parse."""
     try:
         return parse_promql(text)
     except PromQLError:
@@ -46,9 +46,11 @@ class LabelIndex:
         self._targets: dict[str, frozenset[str]] = {}
         for service in ctx.spec.services:
             added = target_labels(ctx.spec, service)
-            for metric in service.metrics:
-                self._targets[metric.name] = self._targets.get(metric.name, frozenset()) | added
+            for metric in service.metrics:  # one shared set per service, unless a name is declared twice
+                previous = self._targets.get(metric.name)
+                self._targets[metric.name] = added if previous is None else previous | added
         self._resolved: dict[str, LabelSet] = {}
+        self._families: dict[tuple[str, str], LabelSet] = {}  # (metric, kind): its series' labels, shared
         self._analyses: dict[str, LabelAnalysis] = {}
         self._resolving: set[str] = set()
 
@@ -78,12 +80,12 @@ class LabelIndex:
         declared = self.ctx.metrics.get(series.metric)
         if declared is None:  # pragma: no cover - the index is built from ctx.metrics
             return UNKNOWN
-        target = self._targets.get(series.metric, TARGET_LABELS)
-        if series.kind == "bucket":
-            return series_labels(declared[0].labels, "bucket", target)
-        if series.kind == "summary-quantile":
-            return series_labels(declared[0].labels, "summary-quantile", target)
-        return series_labels(declared[0].labels, "plain", target)
+        kind: SeriesKind = series.kind if series.kind in ("bucket", "summary-quantile") else "plain"
+        found = self._families.get((series.metric, kind))
+        if found is None:  # x_sum, x_count, x_created of one metric carry the same labels: one set
+            target = self._targets.get(series.metric, TARGET_LABELS)
+            found = self._families[(series.metric, kind)] = series_labels(declared[0].labels, kind, target)
+        return found
 
     def analysis(self, text: str) -> LabelAnalysis:
         """The expression's labels and misused labels, once per distinct text (UNKNOWN: no parse)."""

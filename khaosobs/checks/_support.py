@@ -17,17 +17,31 @@ if TYPE_CHECKING:
 def walk_strings(data: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
     """Every string value of the loaded document (mapping keys excluded), with its path.
 
-    Iterative: a document nested to the loader's depth limit must not exhaust Python's stack.
+    Iterative: a document nested to the loader's depth limit must not exhaust Python's stack. Depth
+    first, in document order: a stack of the containers being read, each with where its reading
+    stopped; a path is built only for a string or a container, never for another scalar.
     """
-    stack: list[tuple[Path_, Any]] = [(path, data)]
+    if isinstance(data, str):
+        yield path, data
+        return
+    stack: list[tuple[Path_, Iterator[tuple[Any, Any]]]] = []
+    if isinstance(data, dict):
+        stack.append((path, iter(data.items())))
+    elif isinstance(data, list):
+        stack.append((path, enumerate(data)))
     while stack:
-        where, node = stack.pop()
-        if isinstance(node, str):
-            yield where, node
-        elif isinstance(node, dict):
-            stack.extend(((*where, k), v) for k, v in reversed(list(node.items())))
-        elif isinstance(node, list):
-            stack.extend(((*where, i), v) for i, v in reversed(list(enumerate(node))))
+        where, entries = stack[-1]
+        for key, node in entries:
+            if isinstance(node, str):
+                yield (*where, key), node
+            elif isinstance(node, dict):
+                stack.append(((*where, key), iter(node.items())))
+                break  # read the child first; this container's reading resumes after it
+            elif isinstance(node, list):
+                stack.append(((*where, key), enumerate(node)))
+                break
+        else:
+            stack.pop()
 
 
 def _single_quoted_map(raw: str) -> list[int] | None:

@@ -11,7 +11,6 @@ from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, suggest
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
 from khaosobs.domain.promql import outside_strings
-from khaosobs.domain.promql_analysis import analyse
 from khaosobs.domain.series import SeriesIndex, series_index
 from khaosobs.spec.loader import Path_
 from khaosobs.spec.model import AlertTest
@@ -57,7 +56,7 @@ def _test(ctx: CheckContext, index: SeriesIndex, test: AlertTest, path: Path_) -
 
 
 def _series(ctx: CheckContext, index: SeriesIndex, text: str, path: Path_) -> Iterator[Diagnostic]:
-    analysis = analyse(text)
+    analysis = ctx.analysis(text)
     if analysis.error is not None or analysis.root != "VectorSelector":
         problem = analysis.error or "an expression, not a series"
         yield ctx.error(

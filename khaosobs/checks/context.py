@@ -4,15 +4,17 @@ expressions with their paths (so no check walks the spec by hand), and typed sha
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.domain.dashboards import spec_panels
+from khaosobs.domain.promql_analysis import Analysis, analysis_of
 from khaosobs.domain.routes import ROUTE_ROOT
+from khaosobs.domain.slo import SLOPlan, slo_plan
 from khaosobs.spec.loader import LoadedSpec, Path_
-from khaosobs.spec.model import Alert, LogAlert, Metric, Route, Service, Spec
+from khaosobs.spec.model import SLO, Alert, LogAlert, Metric, Route, Service, Spec
 
 if TYPE_CHECKING:
     from khaosobs.checks._labels import LabelIndex
@@ -52,6 +54,8 @@ SLI_EXPRESSIONS = ("errors", "good", "total", "bool_gauge", "error_ratio")
 class CheckContext:
     spec: Spec
     loaded: LoadedSpec
+    _analyses: dict[str, Analysis] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _slo_plans: dict[tuple[int, int], SLOPlan] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def location(self, path: Path_, *, key: bool = False) -> Location | None:
         return self.loaded.location(path, key=key)
@@ -67,6 +71,23 @@ class CheckContext:
         """A warning finding; `code` must be declared in khaosobs/diagnostics/codes.py (UnknownCode otherwise)."""
         return Diagnostic(code, Severity.WARNING, message, location or self.location(path, key=key), path, hint,
                           refers_to)
+
+    def analysis(self, text: str) -> Analysis:
+        """The PromQL analysis of `text` (`khaosobs.domain.promql_analysis.analysis_of`), once per
+        distinct text for the check run: kept here, not in a fixed-size cache a large spec outgrows."""
+        found = self._analyses.get(text)
+        if found is None:
+            found = self._analyses[text] = analysis_of(text)
+        return found
+
+    def slo_plan(self, service: Service, slo: SLO) -> SLOPlan:
+        """The SLO's plan (`khaosobs.domain.slo.slo_plan`), computed once for the check run and
+        shared by the checks (slo, routing, label analysis) that read it."""
+        key = (id(service), id(slo))  # the spec, and so its services and SLOs, lives as long as the context
+        found = self._slo_plans.get(key)
+        if found is None:
+            found = self._slo_plans[key] = slo_plan(service, slo)
+        return found
 
     def services(self) -> Iterator[tuple[int, Service]]:
         yield from enumerate(self.spec.services)

@@ -27,7 +27,6 @@ from khaosobs.domain.labels import (
 from khaosobs.domain.naming import LABEL_NAME_RE
 from khaosobs.domain.prometheus_names import LABEL_NAME_PATTERN
 from khaosobs.domain.promql import grafana_substituted, outside_strings
-from khaosobs.domain.promql_analysis import analyse
 from khaosobs.domain.routing import MatcherError, parse_matcher, route_problems
 from khaosobs.spec.loader import Path_
 
@@ -56,7 +55,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for _, service in ctx.services():
         for slo in service.slos:
             for _tier_name, tier in slo_tiers(slo):
-                fired = fired.with_labels(slo_alert_labels(service, slo, tier))
+                fired = fired.with_labels(slo_alert_labels(service, slo, tier, ctx.slo_plan))
         for log_alert in service.log_alerts:
             fired = fired.union(logql_result_labels(log_alert.expr).with_labels(alert_labels(service, log_alert)))
     yield from _routing(ctx, fired)
@@ -143,7 +142,7 @@ def _expressions(ctx: CheckContext, labels: LabelIndex) -> Iterator[Diagnostic]:
     for expression in ctx.expressions("promql"):
         text, path, role = expression.text, expression.path, expression.role
         query = grafana_substituted(text) if role == "panel" else text
-        if analyse(query).error is not None:
+        if ctx.analysis(query).error is not None:
             continue  # reported by checks/promql.py
         for misuse in labels.misuses(query):
             if misuse.role == "matcher":
@@ -255,7 +254,7 @@ def _legends(ctx: CheckContext, labels: LabelIndex) -> Iterator[Diagnostic]:
                 if legend is None:
                     continue
                 query = grafana_substituted(expr)
-                if analyse(query).error is not None:
+                if ctx.analysis(query).error is not None:
                     continue
                 result = labels.expression(query)
                 for match in _LEGEND_RE.finditer(legend):

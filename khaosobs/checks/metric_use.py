@@ -25,9 +25,17 @@ SERIES_COUNTERS = frozenset({"count", "group", "absent", "absent_over_time", "co
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     index = ctx.series_index
+    quantiles = {name for name, series in index.series.items() if series.kind == "summary-quantile"}
+    if not quantiles:
+        return  # only a summary's quantile series is ever reported here
     for expression in ctx.expressions("promql"):
         text, path, role = expression.text, expression.path, expression.role
-        tree = parsed_tree(grafana_substituted(text) if role == "panel" else text)
+        query = grafana_substituted(text) if role == "panel" else text
+        # the analysis (shared with other checks) names every selector's metric the walk below can
+        # find: an expression naming no quantile series needs no tree
+        if not any(selector.name in quantiles for selector in ctx.analysis(query).selectors):
+            continue
+        tree = parsed_tree(query)
         if tree is None:
             continue  # reported by checks/promql.py
         for name, occurrence, _read in _selectors(tree):

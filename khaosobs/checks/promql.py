@@ -17,7 +17,6 @@ from khaosobs.domain.promql_analysis import (
     Analysis,
     Quantile,
     Selector,
-    analyse,
     selector_offset,
 )
 from khaosobs.domain.series import Series, SeriesIndex, series_index
@@ -28,10 +27,10 @@ from khaosobs.spec.loader import Path_
 SAME_LENGTH_WINDOW = "604800s"  # 7d, as long as `$window`: positions in an error_ratio SLI stay right
 
 
-def analysis_for(text: str, role: Role) -> Analysis:
+def analysis_for(ctx: CheckContext, text: str, role: Role) -> Analysis:
     if role == "panel":
-        return analyse(grafana_substituted(text))
-    return analyse(window_substituted(text, SAME_LENGTH_WINDOW) if role == "sli" else text)
+        return ctx.analysis(grafana_substituted(text))
+    return ctx.analysis(window_substituted(text, SAME_LENGTH_WINDOW) if role == "sli" else text)
 
 
 def check(ctx: CheckContext) -> Iterable[Diagnostic]:
@@ -41,7 +40,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     bucket_rules = _BucketRules(ctx, index)
     for expression in ctx.expressions("promql"):
         text, path, role = expression.text, expression.path, expression.role
-        analysis = analysis_for(text, role)
+        analysis = analysis_for(ctx, text, role)
         if analysis.error is not None:
             span = error_span(text, analysis.error)
             yield ctx.error(
@@ -267,7 +266,7 @@ class _BucketRules:
             return False
         service = self._ctx.spec.services[int(path[1])]
         expr = service.recording_rules[int(path[3])].expr
-        analysis = analyse(expr)
+        analysis = self._ctx.analysis(expr)
         result = False
         if analysis.error is None and not analysis.quantiles:
             for selector in analysis.selectors:

@@ -44,7 +44,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         tree = build_tree(root)
     except MatcherError:  # pragma: no cover - route_problems found every matcher that fails
         return
-    routed = route_alerts(ctx.spec, tree)
+    routed = route_alerts(ctx.spec, tree, ctx.slo_plan)
     if not routed:
         return
     reached = {receiver for item in routed for receiver in item.receivers}

@@ -15,22 +15,21 @@ from khaosobs.diagnostics import Diagnostic, suggest
 from khaosobs.domain.durations import duration_ms
 from khaosobs.domain.naming import ALERT_NAME_RE, dashboard_uid, slo_dashboard_uid
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
-from khaosobs.domain.promql_analysis import analyse
 from khaosobs.domain.series import SeriesIndex, series_index
 from khaosobs.domain.slo import (
     TIER_NAMES,
     WINDOW_VARIABLE,
+    AlertPlan,
     decimal_text,
     error_budget,
     histogram_buckets,
     parse_selector,
     prometheus_float,
     sli_form,
-    tier_conditions,
     tier_options,
 )
 from khaosobs.spec.loader import Path_
-from khaosobs.spec.model import SLO, SLOTier
+from khaosobs.spec.model import SLO, Service, SLOTier
 
 DAY_MS = 86_400_000
 _COUNTER_SUFFIXES = ("_total", "_count", "_bucket")
@@ -48,8 +47,8 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for s, service in ctx.services():
         for i, slo in enumerate(service.slos):
             base: Path_ = ("services", s, "slos", i)
-            yield from _objective(ctx, slo, base)
-            yield from _windows(ctx, slo, base)
+            yield from _objective(ctx, service, slo, base)
+            yield from _windows(ctx, service, slo, base)
             yield from _sli(ctx, index, slo, (*base, "sli"))
             yield from _labels(ctx, slo, base)
 
@@ -66,7 +65,15 @@ def _dashboard_uids(ctx: CheckContext) -> Iterator[Diagnostic]:
                             "give the dashboard another `uid` (or title)")
 
 
-def _objective(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]:
+def _enabled_tiers(ctx: CheckContext, service: Service, slo: SLO) -> tuple[AlertPlan, ...]:
+    """The enabled burn-rate tiers, in order, with their conditions over the SLO's window (from the
+    plan the checks share; none asked for when every tier is off)."""
+    if all(tier_options(slo, tier_name) is None for tier_name in TIER_NAMES):
+        return ()
+    return ctx.slo_plan(service, slo).tiers
+
+
+def _objective(ctx: CheckContext, service: Service, slo: SLO, base: Path_) -> Iterator[Diagnostic]:
     objective = slo.objective
     path = (*base, "objective")
     if math.isnan(objective) or not 0 < objective < 100:
@@ -90,10 +97,9 @@ def _objective(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]
     if not window_ms:
         return
     budget = error_budget(objective)
-    for tier_name in TIER_NAMES:
-        if tier_options(slo, tier_name) is None:
-            continue
-        for condition in tier_conditions(slo, tier_name, window_ms):
+    for tier in _enabled_tiers(ctx, service, slo):
+        tier_name = tier.tier
+        for condition in tier.conditions:
             if condition.factor * budget >= 1:
                 yield ctx.warning(
                     "slo-burn-rate",
@@ -106,17 +112,16 @@ def _objective(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]
                 break
 
 
-def _windows(ctx: CheckContext, slo: SLO, base: Path_) -> Iterator[Diagnostic]:
+def _windows(ctx: CheckContext, service: Service, slo: SLO, base: Path_) -> Iterator[Diagnostic]:
     window_ms = duration_ms(slo.window)
     if not window_ms:
         return  # durations reports it
     too_short = False
-    for tier_name in TIER_NAMES:
+    for tier in _enabled_tiers(ctx, service, slo):
+        tier_name = tier.tier
         options = tier_options(slo, tier_name)
-        if options is None:
-            continue
         tier_path: Path_ = (*base, "alerting", tier_name)
-        for condition in tier_conditions(slo, tier_name, window_ms):
+        for condition in tier.conditions:
             path = (*base, *condition.path) if condition.path else (*base, "window")
             long_ms, short_ms = duration_ms(condition.long), duration_ms(condition.short)
             if condition.path and not 0 < condition.share <= 1:
@@ -255,7 +260,7 @@ def _counter(ctx: CheckContext, index: SeriesIndex, text: str | None, path: Path
              part: str) -> Found:
     if text is None:
         return None
-    analysis = analyse(text)
+    analysis = ctx.analysis(text)
     if analysis.error is not None:
         return None  # promql reports it
     if analysis.root != "VectorSelector":
@@ -337,7 +342,7 @@ def _bool_gauge(ctx: CheckContext, index: SeriesIndex, slo: SLO, path: Path_) ->
     assert text is not None
     selector = parse_selector(text)
     if selector is None:
-        if analyse(text).error is None:
+        if ctx.analysis(text).error is None:
             yield ctx.error("slo-sli-selector", "a bool_gauge must be a series selector, not an expression", path,
                             'e.g. probe_success{job="blackbox"}: khaosobs averages it over each window')
         return None

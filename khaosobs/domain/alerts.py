@@ -7,16 +7,19 @@ table and the end-to-end tests can never disagree about where an alert goes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
 from khaosobs.domain.gotemplate import go_template_literal
-from khaosobs.domain.slo import TIER_NAMES, AlertPlan, slo_plan, tier_options
+from khaosobs.domain.slo import TIER_NAMES, AlertPlan, SLOPlan, slo_plan, tier_options
 from khaosobs.spec.model import SLO, Alert, LogAlert, Service, SLOTier, Spec
 from khaosobs.spec.sources import Path_
 
 AlertKind = Literal["alert", "slo", "log"]
+# how an SLO's plan is had: computed (`slo_plan`), or taken from where it already was (a check run's)
+PlanOf = Callable[[Service, SLO], SLOPlan]
 SLO_TIERS = TIER_NAMES
 
 
@@ -41,11 +44,12 @@ def alert_labels(service: Service, alert: Alert | LogAlert) -> dict[str, str]:
     return {**base_labels(service, alert.severity), **alert.labels}
 
 
-def slo_alert_labels(service: Service, slo: SLO, tier: SLOTier | str) -> dict[str, str]:
+def slo_alert_labels(service: Service, slo: SLO, tier: SLOTier | str,
+                     plan_of: PlanOf = slo_plan) -> dict[str, str]:
     """severity, service, team, the service's labels, `slo`, then the SLO's, its alerting's and the
     tier's labels. `tier` is a tier's options or its name (page, ticket, no_data)."""
     name = tier if isinstance(tier, str) else next(n for n, t in slo_tiers(slo) if t is tier)
-    return planned_slo_alert_labels(service, slo, slo_alert_plan(service, slo, name))
+    return planned_slo_alert_labels(service, slo, slo_alert_plan(service, slo, name, plan_of))
 
 
 def planned_slo_alert_labels(service: Service, slo: SLO, alert: AlertPlan) -> dict[str, str]:
@@ -53,8 +57,8 @@ def planned_slo_alert_labels(service: Service, slo: SLO, alert: AlertPlan) -> di
     return {**base_labels(service, alert.severity), "slo": slo.name, **slo.labels, **alert.labels}
 
 
-def slo_alert_plan(service: Service, slo: SLO, tier: str) -> AlertPlan:
-    plan = slo_plan(service, slo)
+def slo_alert_plan(service: Service, slo: SLO, tier: str, plan_of: PlanOf = slo_plan) -> AlertPlan:
+    plan = plan_of(service, slo)
     found = plan.no_data if tier == "no_data" else next((t for t in plan.tiers if t.tier == tier), None)
     if found is None:
         raise KeyError(f"SLO {slo.name} has no enabled {tier} alert")
@@ -71,14 +75,14 @@ def slo_tiers(slo: SLO) -> list[tuple[str, SLOTier]]:
     return tiers
 
 
-def all_alerts(spec: Spec) -> list[AlertInfo]:
+def all_alerts(spec: Spec, plan_of: PlanOf = slo_plan) -> list[AlertInfo]:
     found: list[AlertInfo] = []
     for s, service in enumerate(spec.services):
         for a, alert in enumerate(service.alerts):
             found.append(AlertInfo(alert.name, service.name, "alert", alert_labels(service, alert),
                                    ("services", s, "alerts", a)))
         for i, slo in enumerate(service.slos):
-            plan = slo_plan(service, slo)
+            plan = plan_of(service, slo)
             for slo_alert in (*plan.tiers, *([plan.no_data] if plan.no_data else [])):
                 found.append(AlertInfo(slo_alert.name, service.name, "slo",
                                        planned_slo_alert_labels(service, slo, slo_alert), ("services", s, "slos", i)))

@@ -125,8 +125,11 @@ def used_variables(text: str) -> list[str]:
 
 
 def undefined_variables(text: str, dashboard: Dashboard) -> list[str]:
+    used = [v for v in used_variables(text) if v not in GRAFANA_GLOBALS]
+    if not used:  # the dashboard's own variables (a walk of its panels) are not needed
+        return []
     defined = defined_variables(dashboard)
-    return [v for v in used_variables(text) if v not in defined and v not in GRAFANA_GLOBALS]
+    return [v for v in used if v not in defined]
 
 
 def filter_applies(metrics: dict[str, Metric]) -> Callable[[str | None, str], bool]:
@@ -196,55 +199,50 @@ def panel_queries(panel: Panel) -> list[tuple[str, str | None]]:
 
 def fixed_rate_ranges(expr: str) -> list[str]:
     """rate()/irate() calls over a fixed range instead of `$__rate_interval` (their function names)."""
+    return list(_query_facts(expr)[0])
+
+
+def raw_counters(expr: str) -> list[str]:
+    """`_total` series not read through rate(), irate() or increase() (dashboard-linter's rule)."""
+    return list(_query_facts(expr)[1])
+
+
+def metric_names(expr: str) -> list[str]:
+    """The metric names `expr` selects, in order of appearance."""
+    return list(_query_facts(expr)[2])  # a copy: the memo stays as it was
+
+
+@functools.lru_cache(maxsize=1 << 16)  # asked of the same panel query many times (rules, unit, description, ...)
+def _query_facts(expr: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """What the panel rules read of a query, in one walk of its tree: (the rate()/irate() calls over
+    a fixed range, the `_total` series read raw, the metric names in order of appearance)."""
     calls: list[tuple[str, Any]] = []
+    raw: list[str] = []
+    names: list[str] = []
 
     def visit(node: Any, parents: list[Any]) -> None:
-        if isinstance(node, promql_parser.Call) and node.func.name in RATE_FUNCTIONS and node.args:
+        if isinstance(node, promql_parser.VectorSelector):
+            name = node.name
+            if name and name not in names:
+                names.append(str(name))
+            if (name or "").endswith("_total") and not (
+                len(parents) >= 2
+                and isinstance(parents[-1], promql_parser.MatrixSelector)
+                and isinstance(parents[-2], promql_parser.Call)
+                and parents[-2].func.name in COUNTER_FUNCTIONS
+            ):
+                raw.append(str(name))
+        elif isinstance(node, promql_parser.Call) and node.func.name in RATE_FUNCTIONS and node.args:
             arg = node.args[0]
             if isinstance(arg, promql_parser.MatrixSelector):
                 calls.append((node.func.name, arg.range))
 
     variables = walk_with_parents(expr, visit)
     if variables is None:
-        return []
-    return [name for name, window in calls if variables.get(window) not in ("$__rate_interval", "${__rate_interval}")]
-
-
-def raw_counters(expr: str) -> list[str]:
-    """`_total` series not read through rate(), irate() or increase() (dashboard-linter's rule)."""
-    found: list[str] = []
-
-    def visit(node: Any, parents: list[Any]) -> None:
-        if not isinstance(node, promql_parser.VectorSelector) or not (node.name or "").endswith("_total"):
-            return
-        ok = (
-            len(parents) >= 2
-            and isinstance(parents[-1], promql_parser.MatrixSelector)
-            and isinstance(parents[-2], promql_parser.Call)
-            and parents[-2].func.name in COUNTER_FUNCTIONS
-        )
-        if not ok:
-            found.append(str(node.name))
-
-    walk_with_parents(expr, visit)
-    return found
-
-
-def metric_names(expr: str) -> list[str]:
-    """The metric names `expr` selects, in order of appearance."""
-    return list(_metric_names(expr))  # a copy: the memo stays as it was
-
-
-@functools.lru_cache(maxsize=1 << 16)  # asked of the same panel query many times (unit, description, ...)
-def _metric_names(expr: str) -> tuple[str, ...]:
-    names: list[str] = []
-
-    def visit(node: Any, parents: list[Any]) -> None:
-        if isinstance(node, promql_parser.VectorSelector) and node.name and node.name not in names:
-            names.append(str(node.name))
-
-    walk_with_parents(expr, visit)
-    return tuple(names)
+        return (), (), ()
+    fixed = tuple(name for name, window in calls
+                  if variables.get(window) not in ("$__rate_interval", "${__rate_interval}"))
+    return fixed, tuple(raw), tuple(names)
 
 
 def family(name: str, metrics: dict[str, Metric]) -> Metric | None:

@@ -57,21 +57,25 @@ class LogQL:
     operators: tuple[dict[str, str], ...] = field(default=())  # per selector: label -> =, !=, =~ or !~
 
 
+_STRING_OR_COMMENT_START_RE = re.compile(r'["`#]')
+
+
 def _strings(text: str) -> tuple[str, list[tuple[int, int, str]], Problem | None]:
     """The text with string contents blanked, the strings as (start, end, value), and an unterminated one."""
     out = list(text)
     found: list[tuple[int, int, str]] = []
     i, n = 0, len(text)
     while i < n:
+        special = _STRING_OR_COMMENT_START_RE.search(text, i)  # skip plain text in one step
+        if special is None:
+            break
+        i = special.start()
         quote = text[i]
-        if quote not in '"`':
-            if quote == "#":  # a comment runs to the end of the line
-                end = text.find("\n", i)
-                end = n if end < 0 else end
-                out[i:end] = " " * (end - i)
-                i = end
-                continue
-            i += 1
+        if quote == "#":  # a comment runs to the end of the line
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out[i:end] = " " * (end - i)
+            i = end
             continue
         j = i + 1
         value: list[str] = []

@@ -9,6 +9,7 @@ operators is refused before it is parsed; no real rule comes close.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from typing import Any
 
@@ -51,7 +52,31 @@ def outside_strings(text: str) -> str:
 
 
 def parse_promql(text: str) -> Any:
-    """The AST of `text`; PromQLError with the parser's message when it does not parse."""
+    """The AST of `text`; PromQLError with the parser's message when it does not parse.
+
+    The tree is shared by every caller asking for the same text while it is among the last
+    PARSE_MEMO parsed (several checks and targets read one expression in a row): read it, never
+    change it. Bounded, so the trees of a large spec are not all kept alive at once.
+    """
+    tree, error = _parsed(text)
+    if error is not None:
+        raise PromQLError(error)
+    return tree
+
+
+PARSE_MEMO = 256
+
+
+@functools.lru_cache(maxsize=PARSE_MEMO)
+def _parsed(text: str) -> tuple[Any, str | None]:
+    """(tree, None), or (None, the error message) when `text` does not parse."""
+    try:
+        return _parse(text), None
+    except PromQLError as exc:
+        return None, str(exc)
+
+
+def _parse(text: str) -> Any:
     operators = len(_OPERATOR_RE.findall(outside_strings(text)))
     if operators > MAX_OPERATORS:
         raise PromQLError(f"expression has {operators} operators and brackets, more than {MAX_OPERATORS}")

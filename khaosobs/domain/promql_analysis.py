@@ -132,6 +132,12 @@ def selector_offset(text: str, selector: Selector) -> int | None:
 
 @lru_cache(maxsize=16384)
 def analyse(text: str) -> Analysis:
+    """`analysis_of(text)`, memoised (bounded) for callers without a check run's context; the checks
+    ask `CheckContext.analysis`, which keeps one per expression for the run however large the spec."""
+    return analysis_of(text)
+
+
+def analysis_of(text: str) -> Analysis:
     """Parse one expression and collect what the checks need; never raises."""
     if not text.strip():
         return Analysis("empty expression")
@@ -207,17 +213,20 @@ class _Walker:
 
     def walk(self, root: Any) -> None:
         stack: list[tuple[Any, Quantile | None, str | None, bool]] = [(root, None, None, False)]
+        p = promql_parser
         while stack:
             node, quantile, applied, ranged = stack.pop()
-            children: list[tuple[Any, Quantile | None, str | None, bool]] = []
-            p = promql_parser
-            if isinstance(node, p.VectorSelector):
+            if isinstance(node, p.VectorSelector):  # a leaf, the commonest node: nothing to push
                 self._selector(node, quantile, applied, ranged)
-            elif isinstance(node, p.MatrixSelector):
-                children.append((node.vector_selector, quantile, applied, True))
-            elif isinstance(node, (p.ParenExpr, p.UnaryExpr, p.SubqueryExpr)):
-                children.append((node.expr, quantile, None, False))
-            elif isinstance(node, p.Call):
+                continue
+            if isinstance(node, p.MatrixSelector):
+                stack.append((node.vector_selector, quantile, applied, True))
+                continue
+            if isinstance(node, (p.ParenExpr, p.UnaryExpr, p.SubqueryExpr)):
+                stack.append((node.expr, quantile, None, False))
+                continue
+            children: list[tuple[Any, Quantile | None, str | None, bool]] = []
+            if isinstance(node, p.Call):
                 name = str(node.func.name)
                 self._function(name)
                 args = list(node.args)
@@ -234,8 +243,9 @@ class _Walker:
                 self._function(op)
                 if quantile is not None and op in _GROUPING_AGGREGATIONS and _drops_le(node.modifier):
                     quantile.drops_le = True
-                if node.param is not None:
-                    children.append((node.param, None, None, False))
+                param = node.param
+                if param is not None:
+                    children.append((param, None, None, False))
                 children.append((node.expr, quantile, None, False))
             elif isinstance(node, p.BinaryExpr):
                 lhs_q = rhs_q = quantile

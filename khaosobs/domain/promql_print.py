@@ -289,7 +289,8 @@ Visitor = Callable[[Any, list[Any]], None]
 
 
 def walk_with_parents(text: str, visit: Visitor) -> dict[timedelta, str] | None:
-    """Call `visit(node, parents)` for every node of `text`; the ranges that stood for Grafana
+    """Call `visit(node, parents)` for every node of `text` (`parents` is valid during the call
+    only: copy it to keep it); the ranges that stood for Grafana
     variables (sentinel -> `$__rate_interval`), or None when it does not parse."""
     try:
         tree, variables = _parse_with_variables(text)
@@ -318,6 +319,11 @@ def _children(node: Any) -> list[Any]:
 
 
 def _walk(node: Any, parents: list[Any], visit: Visitor) -> None:
+    """`parents` is one list, grown and shrunk on the way: a visitor reads it during its call only."""
     visit(node, parents)
-    for child in _children(node):
-        _walk(child, [*parents, node], visit)
+    children = _children(node)
+    if children:
+        parents.append(node)
+        for child in children:
+            _walk(child, parents, visit)
+        parents.pop()

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from khaosobs.domain.alerts import AlertInfo, all_alerts
+from khaosobs.domain.alerts import AlertInfo, PlanOf, all_alerts
 from khaosobs.domain.matchers import MATCHER_HINT as MATCHER_HINT
 from khaosobs.domain.matchers import Matcher as Matcher
 from khaosobs.domain.matchers import MatcherError as MatcherError
@@ -31,6 +31,7 @@ from khaosobs.domain.matchers import parse_matchers as parse_matchers
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE
 from khaosobs.domain.re2 import compile_go_regex as compile_go_regex
 from khaosobs.domain.routes import ROUTE_ROOT
+from khaosobs.domain.slo import slo_plan
 from khaosobs.spec.model import Alerting, Route, Spec
 from khaosobs.spec.sources import Path_
 
@@ -187,7 +188,7 @@ class AlertRoute:
         return len(self.routes) == 1 and self.routes[0].is_root
 
 
-def route_alerts(spec: Spec, tree: RouteNode | None = None) -> list[AlertRoute]:
+def route_alerts(spec: Spec, tree: RouteNode | None = None, plan_of: PlanOf = slo_plan) -> list[AlertRoute]:
     """Every alert of the spec with the routes (and so the receivers) it reaches, in Alertmanager's order."""
     if tree is None:
         alerting = effective_alerting(spec)
@@ -195,7 +196,7 @@ def route_alerts(spec: Spec, tree: RouteNode | None = None) -> list[AlertRoute]:
             return []
         tree = build_tree(alerting.route)
     routed = []
-    for alert in all_alerts(spec):
+    for alert in all_alerts(spec, plan_of):
         labels = routing_labels(alert)
         routed.append(AlertRoute(alert, labels, tree.match(labels)))
     return routed
