@@ -186,6 +186,25 @@ def _parse_with_variables(text: str) -> tuple[Any, dict[timedelta, str]]:
 
 def _print(text: str, *, extra: Matchers, blank_ranges: bool, applies: Applies = _always) -> str:
     tree, variables = _parse_with_variables(text)
+    return print_tree(tree, variables, extra=extra, blank_ranges=blank_ranges, applies=applies)
+
+
+ParsedQuery = tuple[Any, dict[timedelta, str]]  # the tree, and the ranges that stood for Grafana variables
+
+
+def parse_query(text: str) -> ParsedQuery | None:
+    """`text` parsed as the printers here parse it (Grafana's range variables kept), or None when
+    it does not parse: for a caller that reads several things from one query and parses it once."""
+    try:
+        return _parse_with_variables(text)
+    except (PromQLError, RecursionError):
+        return None
+
+
+def print_tree(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
+               applies: Applies = _always) -> str:
+    """A tree from `parse_query` printed back: with the `extra` matchers (as `with_matchers` adds
+    them), or with every range blanked (as `expression_key`). RecursionError on absurd nesting."""
     return _Printer(variables, extra=extra, blank_ranges=blank_ranges, applies=applies).print(tree)
 
 
@@ -303,7 +322,8 @@ def range_variable_names(text: str) -> list[str]:
     return [m.group(2) for m in _RANGE_VARIABLE_RE.finditer(text)]
 
 
-def _children(node: Any) -> list[Any]:
+def children(node: Any) -> list[Any]:
+    """The sub-expressions of a node, in the order they are written (and printed)."""
     if isinstance(node, promql_parser.MatrixSelector):
         return [node.vector_selector]
     if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr | promql_parser.SubqueryExpr):
@@ -319,5 +339,5 @@ def _children(node: Any) -> list[Any]:
 
 def _walk(node: Any, parents: list[Any], visit: Visitor) -> None:
     visit(node, parents)
-    for child in _children(node):
+    for child in children(node):
         _walk(child, [*parents, node], visit)
