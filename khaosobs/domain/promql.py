@@ -52,7 +52,8 @@ def outside_strings(text: str) -> str:
 
 def parse_promql(text: str) -> Any:
     """The AST of `text`; PromQLError with the parser's message when it does not parse."""
-    operators = len(_OPERATOR_RE.findall(outside_strings(text)))
+    # every operator is at least one character: text no longer than the limit cannot pass it
+    operators = len(_OPERATOR_RE.findall(outside_strings(text))) if len(text) > MAX_OPERATORS else 0
     if operators > MAX_OPERATORS:
         raise PromQLError(f"expression has {operators} operators and brackets, more than {MAX_OPERATORS}")
     try:

@@ -32,6 +32,14 @@ _LABEL_RE = LABEL_NAME_RE  # a label printed bare, else quoted (UTF-8 names)
 _SENTINEL_BASE_MS = 3_141_592_653  # a range nobody writes (about 36 days and odd milliseconds)
 _MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
 
+_MATCH_OP_TEXT = {f"MatchOp.{kind}": op for kind, op in _MATCH_OPS.items()}  # str(MatchOp.X) -> operator
+
+
+def _match_op(written: str) -> str:
+    """The operator of a matcher, from its MatchOp's str() (the enum does not hash)."""
+    return _MATCH_OP_TEXT.get(written) or _MATCH_OPS[written.rsplit(".", 1)[-1].split("(")[0]]
+
+
 Matchers = list[tuple[str, str, str]]  # (label, operator, value)
 Applies = Callable[[str | None, str], bool]  # (metric name or None, label) -> add the matcher?
 
@@ -48,6 +56,7 @@ class _Printer:
         self.drop = drop or []
         self.blank_ranges = blank_ranges
         self.applies = applies
+        self.names: list[str] = []  # the metric names of the selectors printed, in order, once each
 
     def duration(self, value: timedelta) -> str:
         if self.blank_ranges:
@@ -58,8 +67,10 @@ class _Printer:
         return sign + str(promql_parser.display_duration(abs(value)))
 
     def modifiers(self, node: Any) -> str:
-        text = ""
         at = node.at
+        if at is None and node.offset is None:
+            return ""
+        text = ""
         if at is not None:
             kind = str(at.type).rsplit(".", 1)[-1]
             if kind == "Start":
@@ -75,10 +86,12 @@ class _Printer:
     def selector(self, node: Any) -> str:
         groups = node.matchers.or_matchers or [node.matchers.matchers]
         name = node.name
+        if name and name not in self.names:
+            self.names.append(str(name))
         named = name is not None and _IDENTIFIER_RE.fullmatch(name) is not None
         rendered_groups = []
         for group in groups:
-            matchers = [(m.name, _MATCH_OPS[str(m.op).rsplit(".", 1)[-1].split("(")[0]], m.value) for m in group]
+            matchers = [(m.name, _match_op(str(m.op)), m.value) for m in group]
             if name is not None and not named:
                 matchers.insert(0, ("__name__", "=", name))
             if self.drop:
@@ -104,6 +117,8 @@ class _Printer:
 
     def print(self, node: Any) -> str:
         p = self.print
+        if type(node) is promql_parser.VectorSelector:  # the commonest node, first
+            return self.selector(node) + self.modifiers(node)
         if isinstance(node, promql_parser.NumberLiteral):
             return _number(node.val)
         if isinstance(node, promql_parser.StringLiteral):
@@ -160,7 +175,13 @@ def _number(value: float) -> str:
     return repr(value)
 
 
+# what json.dumps escapes (with ensure_ascii off): without any, the value goes between quotes as it is
+_JSON_ESCAPED_RE = re.compile(r'[\x00-\x1f\\"]')
+
+
 def _string(value: str) -> str:
+    if _JSON_ESCAPED_RE.search(value) is None:  # most values: json.dumps would only add the quotes
+        return f'"{value}"'
     return json.dumps(value, ensure_ascii=False)  # Go's escapes include JSON's
 
 
@@ -205,7 +226,15 @@ def print_tree(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, b
                applies: Applies = _always) -> str:
     """A tree from `parse_query` printed back: with the `extra` matchers (as `with_matchers` adds
     them), or with every range blanked (as `expression_key`). RecursionError on absurd nesting."""
-    return _Printer(variables, extra=extra, blank_ranges=blank_ranges, applies=applies).print(tree)
+    return print_tree_and_names(tree, variables, extra=extra, blank_ranges=blank_ranges, applies=applies)[0]
+
+
+def print_tree_and_names(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
+                         applies: Applies = _always) -> tuple[str, tuple[str, ...]]:
+    """`print_tree`, and the metric names of the tree's selectors in order of appearance (what
+    `dashboards.selector_names` finds): the printer meets every selector, left to right."""
+    printer = _Printer(variables, extra=extra, blank_ranges=blank_ranges, applies=applies)
+    return printer.print(tree), tuple(printer.names)
 
 
 def print_promql(text: str) -> str:

@@ -41,7 +41,14 @@ from khaosobs.domain.dashboards import (
     thresholds_by_expression,
     timeseries_custom,
 )
-from khaosobs.domain.promql_print import Applies, Matchers, parse_query, print_tree, with_matchers
+from khaosobs.domain.promql_print import (
+    Applies,
+    Matchers,
+    parse_query,
+    print_tree,
+    print_tree_and_names,
+    with_matchers,
+)
 from khaosobs.domain.units import agreed_unit, derive_unit, observation_unit, tree_unit
 from khaosobs.domain.versions import parse_version
 from khaosobs.output import OutputFile
@@ -316,11 +323,11 @@ def read_query(text: str, filters: Matchers, applies: Applies, metrics: dict[str
     if filters:  # without any, with_matchers gives the text as written
         with contextlib.suppress(RecursionError):  # as with_matchers: the text as written
             shown = print_tree(tree, variables, extra=filters, blank_ranges=False, applies=applies)
-    try:
-        key: str | None = print_tree(tree, variables, extra=[], blank_ranges=True)
+    try:  # the printer meets every selector: the names come with the key
+        key, names = print_tree_and_names(tree, variables, extra=[], blank_ranges=True)
     except RecursionError:
-        key = None
-    return QueryReading(shown, selector_names(tree), key, tree_unit(tree, metrics))
+        return QueryReading(shown, selector_names(tree), None, tree_unit(tree, metrics))
+    return QueryReading(shown, names, key, tree_unit(tree, metrics))
 
 
 @dataclass(frozen=True)
