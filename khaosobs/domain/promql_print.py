@@ -96,9 +96,10 @@ class _Printer:
                 matchers.insert(0, ("__name__", "=", name))
             if self.drop:
                 matchers = self.undo(matchers)
-            present = {label for label, _, _ in matchers}
-            metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
-            matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
+            if self.extra:  # nothing to add (a plain print, a key): no need to know what is there
+                present = {label for label, _, _ in matchers}
+                metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
+                matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
             rendered_groups.append(", ".join(f"{_label(label)}{op}{_string(value)}" for label, op, value in matchers))
         body = " or ".join(g for g in rendered_groups if g)
         head = name if named else ""
@@ -185,6 +186,7 @@ def _string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # Go's escapes include JSON's
 
 
+@functools.lru_cache(maxsize=1 << 12)  # a few label names, printed in every selector
 def _label(name: str) -> str:
     return name if _LABEL_RE.fullmatch(name) else _string(name)
 
