@@ -22,9 +22,9 @@ import promql_parser
 
 from khaosobs.domain import naming
 from khaosobs.domain.promql_print import (
-    children,
     expression_key,
     parse_query,
+    selector_names,
     threshold_comparison,
     walk_with_parents,
 )
@@ -245,18 +245,6 @@ def metric_names(expr: str) -> list[str]:
 def _metric_names(expr: str) -> tuple[str, ...]:
     parsed = parse_query(expr)
     return selector_names(parsed[0]) if parsed is not None else ()
-
-
-def selector_names(tree: Any) -> tuple[str, ...]:
-    """The metric names a parsed query selects, in order of appearance (`metric_names`)."""
-    names: list[str] = []
-    pending = [tree]
-    while pending:  # depth first, children in written order: a stack takes them reversed
-        node = pending.pop()
-        if isinstance(node, promql_parser.VectorSelector) and node.name and node.name not in names:
-            names.append(str(node.name))
-        pending.extend(reversed(children(node)))
-    return tuple(names)
 
 
 def family(name: str, metrics: dict[str, Metric]) -> Metric | None:

@@ -299,6 +299,28 @@ def expression_key(text: str) -> str | None:
         return None
 
 
+_KEYS_AND_NAMES: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+
+
+def key_and_names(text: str, parsed: ParsedQuery) -> tuple[str | None, tuple[str, ...]]:
+    """`expression_key(text)` and the metric names of its selectors in order of appearance, read
+    from `parsed` (text's `parse_query`) in one print. Memoised by text, as the functions above:
+    both are pure functions of it, asked of the same panel queries by every render a process
+    makes (tests, benchmarks, a long-lived caller). Bounded: emptied when full."""
+    found = _KEYS_AND_NAMES.get(text)
+    if found is None:
+        tree, variables = parsed
+        try:  # the printer meets every selector, left to right: the names come with the key
+            key, names = print_tree_and_names(tree, variables, extra=[], blank_ranges=True)
+            found = (key, names)
+        except RecursionError:
+            found = (None, selector_names(tree))
+        if len(_KEYS_AND_NAMES) >= _MEMO:
+            _KEYS_AND_NAMES.clear()
+        _KEYS_AND_NAMES[text] = found
+    return found
+
+
 COMPARISONS = frozenset({">", ">=", "<", "<="})
 
 
@@ -351,6 +373,18 @@ def walk_with_parents(text: str, visit: Visitor) -> dict[timedelta, str] | None:
 
 def range_variable_names(text: str) -> list[str]:
     return [m.group(2) for m in _RANGE_VARIABLE_RE.finditer(text)]
+
+
+def selector_names(tree: Any) -> tuple[str, ...]:
+    """The metric names a parsed query selects, in order of appearance (`dashboards.metric_names`)."""
+    names: list[str] = []
+    pending = [tree]
+    while pending:  # depth first, children in written order: a stack takes them reversed
+        node = pending.pop()
+        if isinstance(node, promql_parser.VectorSelector) and node.name and node.name not in names:
+            names.append(str(node.name))
+        pending.extend(reversed(children(node)))
+    return tuple(names)
 
 
 def children(node: Any) -> list[Any]:

@@ -37,16 +37,15 @@ from khaosobs.domain.dashboards import (
     planned_dashboards,
     project_link,
     row_ids,
-    selector_names,
     thresholds_by_expression,
     timeseries_custom,
 )
 from khaosobs.domain.promql_print import (
     Applies,
     Matchers,
+    key_and_names,
     parse_query,
     print_tree,
-    print_tree_and_names,
     with_matchers,
 )
 from khaosobs.domain.units import agreed_unit, derive_unit, observation_unit, tree_unit
@@ -323,10 +322,7 @@ def read_query(text: str, filters: Matchers, applies: Applies, metrics: dict[str
     if filters:  # without any, with_matchers gives the text as written
         with contextlib.suppress(RecursionError):  # as with_matchers: the text as written
             shown = print_tree(tree, variables, extra=filters, blank_ranges=False, applies=applies)
-    try:  # the printer meets every selector: the names come with the key
-        key, names = print_tree_and_names(tree, variables, extra=[], blank_ranges=True)
-    except RecursionError:
-        return QueryReading(shown, selector_names(tree), None, tree_unit(tree, metrics))
+    key, names = key_and_names(text, parsed)
     return QueryReading(shown, names, key, tree_unit(tree, metrics))
 
 

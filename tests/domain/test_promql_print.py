@@ -13,14 +13,16 @@ import promql_parser
 import pytest
 import yaml
 
-from khaosobs.domain.dashboards import metric_names, selector_names
+from khaosobs.domain.dashboards import metric_names
 from khaosobs.domain.promql import parse_promql
 from khaosobs.domain.promql_print import (
     _string,
     expression_key,
+    key_and_names,
     parse_query,
     print_promql,
     print_tree_and_names,
+    selector_names,
     with_matchers,
     without_matchers,
 )
@@ -131,6 +133,7 @@ def test_one_print_gives_the_key_and_the_metric_names(expr: str) -> None:
     key, names = print_tree_and_names(*parsed, extra=[], blank_ranges=True)
     assert key == expression_key(expr)
     assert list(names) == metric_names(expr) == list(selector_names(parsed[0]))
+    assert key_and_names(expr, parsed) == (key, names) == key_and_names(expr, parsed)  # memoised: the same
 
 
 @pytest.mark.parametrize("value", ["", "plain", "ünïcode ✓", 'q"uote', "back\\slash", "new\nline", "tab\t",
