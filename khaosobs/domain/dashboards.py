@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import promql_parser
 
 from khaosobs.domain import naming
-from khaosobs.domain.promql_print import expression_key, threshold_comparison, walk_with_parents
+from khaosobs.domain.promql_print import (
+    expression_key,
+    threshold_comparison,
+    walk_with_parents,
+)
 from khaosobs.domain.series import SLO_RECORD_PREFIX
 from khaosobs.spec.model import Alert, Dashboard, Metric, Panel, PanelTarget, Row, Service, Spec, ThresholdStep
 
@@ -257,19 +261,23 @@ def family(name: str, metrics: dict[str, Metric]) -> Metric | None:
 
 def single_metric(panel: Panel, metrics: dict[str, Metric]) -> Metric | None:
     """The one spec metric all of a panel's queries read, if there is exactly one."""
-    families = {
-        m.name: m
-        for expr, _ in panel_queries(panel)
-        for name in metric_names(expr)
-        if (m := family(name, metrics)) is not None
-    }
+    return only_family((name for expr, _ in panel_queries(panel) for name in metric_names(expr)), metrics)
+
+
+def only_family(names: Iterable[str], metrics: dict[str, Metric]) -> Metric | None:
+    """The one spec metric all of `names` belong to, if there is exactly one (`single_metric`)."""
+    families = {m.name: m for name in names if (m := family(name, metrics)) is not None}
     return next(iter(families.values())) if len(families) == 1 else None
 
 
 def derived_description(panel: Panel, metrics: dict[str, Metric]) -> str | None:
+    return description_of(panel, single_metric(panel, metrics))
+
+
+def description_of(panel: Panel, metric: Metric | None) -> str | None:
+    """The panel's description, else the help of the one metric it reads (`single_metric`)."""
     if panel.description:
         return panel.description
-    metric = single_metric(panel, metrics)
     return metric.help if metric is not None else None
 
 

@@ -12,7 +12,9 @@ _UNIT_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 100
 GRAFANA_REFRESH_RE = re.compile(r"\d+(?:ms|s|m|h|d|w|M|y)")
 
 
-@functools.lru_cache(maxsize=1024)  # a spec writes a few distinct durations, read many times over
+# a pure function of a few distinct texts ("5m", "30d"), asked for every window of every SLO by
+# every target: memoised, bounded
+@functools.lru_cache(maxsize=1 << 12)
 def duration_ms(text: str) -> int | None:
     """Milliseconds of a Prometheus duration, or None when it is not one."""
     if text == "0":

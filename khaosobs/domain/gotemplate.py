@@ -126,18 +126,15 @@ class _Parser:
             body = start + 2
             if text.startswith("- ", body) or text.startswith("-\t", body) or text.startswith("-\n", body):
                 body += 2
-            stripped = body
-            while stripped < len(text) and text[stripped] in _SPACE:
-                stripped += 1
-            if text.startswith("/*", stripped):
-                end = text.find("*/", stripped + 2)
+            # a comment starts right at `{{` or `{{- ` and ends right at `}}` or ` -}}`, as Go's lexer
+            # has it (`{{ /* x */ }}` is an action starting with `/`, refused below)
+            if text.startswith("/*", body):
+                end = text.find("*/", body + 2)
                 if end < 0:
                     raise _Fault(start, "unclosed comment")
                 close = end + 2
-                while close < len(text) and text[close] in _SPACE:
-                    close += 1
-                if text.startswith("-}}", close):
-                    close += 1
+                if close < len(text) and text[close] in _SPACE and text.startswith("-}}", close + 1):
+                    close += 2
                 if not text.startswith("}}", close):
                     raise _Fault(end, "comment ends before closing delimiter")
                 i = close + 2
@@ -344,7 +341,9 @@ class _Parser:
                 self._variable(token)
                 self._label_read(tokens, i, end)
             elif token.kind == "field" and token.adjacent and i > start:
-                pass  # a field chained to the operand before it
+                # a field chained to the operand before it; Go refuses one on a literal or on dot
+                if tokens[i - 1].kind in ("string", "raw", "char", "number", "bool", "nil", "dot"):
+                    raise _Fault(token.offset, f"unexpected . after term {tokens[i - 1].text!r}")
             elif token.kind == "field" and token.text == ".Labels" and not self._dot_rebound():
                 self._label_read(tokens, i, end)
             if token.kind == "ident" and token.text == "index":

@@ -77,7 +77,8 @@ def _parsed(text: str) -> tuple[Any, str | None]:
 
 
 def _parse(text: str) -> Any:
-    operators = len(_OPERATOR_RE.findall(outside_strings(text)))
+    # every operator is at least one character: text no longer than the limit cannot pass it
+    operators = len(_OPERATOR_RE.findall(outside_strings(text))) if len(text) > MAX_OPERATORS else 0
     if operators > MAX_OPERATORS:
         raise PromQLError(f"expression has {operators} operators and brackets, more than {MAX_OPERATORS}")
     try:

@@ -32,6 +32,14 @@ _LABEL_RE = LABEL_NAME_RE  # a label printed bare, else quoted (UTF-8 names)
 _SENTINEL_BASE_MS = 3_141_592_653  # a range nobody writes (about 36 days and odd milliseconds)
 _MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
 
+_MATCH_OP_TEXT = {f"MatchOp.{kind}": op for kind, op in _MATCH_OPS.items()}  # str(MatchOp.X) -> operator
+
+
+def _match_op(written: str) -> str:
+    """The operator of a matcher, from its MatchOp's str() (the enum does not hash)."""
+    return _MATCH_OP_TEXT.get(written) or _MATCH_OPS[written.rsplit(".", 1)[-1].split("(")[0]]
+
+
 Matchers = list[tuple[str, str, str]]  # (label, operator, value)
 Applies = Callable[[str | None, str], bool]  # (metric name or None, label) -> add the matcher?
 
@@ -48,6 +56,7 @@ class _Printer:
         self.drop = drop or []
         self.blank_ranges = blank_ranges
         self.applies = applies
+        self.names: list[str] = []  # the metric names of the selectors printed, in order, once each
 
     def duration(self, value: timedelta) -> str:
         if self.blank_ranges:
@@ -58,8 +67,10 @@ class _Printer:
         return sign + str(promql_parser.display_duration(abs(value)))
 
     def modifiers(self, node: Any) -> str:
-        text = ""
         at = node.at
+        if at is None and node.offset is None:
+            return ""
+        text = ""
         if at is not None:
             kind = str(at.type).rsplit(".", 1)[-1]
             if kind == "Start":
@@ -75,17 +86,20 @@ class _Printer:
     def selector(self, node: Any) -> str:
         groups = node.matchers.or_matchers or [node.matchers.matchers]
         name = node.name
+        if name and name not in self.names:
+            self.names.append(str(name))
         named = name is not None and _IDENTIFIER_RE.fullmatch(name) is not None
         rendered_groups = []
         for group in groups:
-            matchers = [(m.name, _MATCH_OPS[str(m.op).rsplit(".", 1)[-1].split("(")[0]], m.value) for m in group]
+            matchers = [(m.name, _match_op(str(m.op)), m.value) for m in group]
             if name is not None and not named:
                 matchers.insert(0, ("__name__", "=", name))
             if self.drop:
                 matchers = self.undo(matchers)
-            present = {label for label, _, _ in matchers}
-            metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
-            matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
+            if self.extra:  # nothing to add (a plain print, a key): no need to know what is there
+                present = {label for label, _, _ in matchers}
+                metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
+                matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
             rendered_groups.append(", ".join(f"{_label(label)}{op}{_string(value)}" for label, op, value in matchers))
         body = " or ".join(g for g in rendered_groups if g)
         head = name if named else ""
@@ -104,6 +118,8 @@ class _Printer:
 
     def print(self, node: Any) -> str:
         p = self.print
+        if type(node) is promql_parser.VectorSelector:  # the commonest node, first
+            return self.selector(node) + self.modifiers(node)
         if isinstance(node, promql_parser.NumberLiteral):
             return _number(node.val)
         if isinstance(node, promql_parser.StringLiteral):
@@ -160,10 +176,17 @@ def _number(value: float) -> str:
     return repr(value)
 
 
+# what json.dumps escapes (with ensure_ascii off): without any, the value goes between quotes as it is
+_JSON_ESCAPED_RE = re.compile(r'[\x00-\x1f\\"]')
+
+
 def _string(value: str) -> str:
+    if _JSON_ESCAPED_RE.search(value) is None:  # most values: json.dumps would only add the quotes
+        return f'"{value}"'
     return json.dumps(value, ensure_ascii=False)  # Go's escapes include JSON's
 
 
+@functools.lru_cache(maxsize=1 << 12)  # a few label names, printed in every selector
 def _label(name: str) -> str:
     return name if _LABEL_RE.fullmatch(name) else _string(name)
 
@@ -186,7 +209,34 @@ def _parse_with_variables(text: str) -> tuple[Any, dict[timedelta, str]]:
 
 def _print(text: str, *, extra: Matchers, blank_ranges: bool, applies: Applies = _always) -> str:
     tree, variables = _parse_with_variables(text)
-    return _Printer(variables, extra=extra, blank_ranges=blank_ranges, applies=applies).print(tree)
+    return print_tree(tree, variables, extra=extra, blank_ranges=blank_ranges, applies=applies)
+
+
+ParsedQuery = tuple[Any, dict[timedelta, str]]  # the tree, and the ranges that stood for Grafana variables
+
+
+def parse_query(text: str) -> ParsedQuery | None:
+    """`text` parsed as the printers here parse it (Grafana's range variables kept), or None when
+    it does not parse: for a caller that reads several things from one query and parses it once."""
+    try:
+        return _parse_with_variables(text)
+    except (PromQLError, RecursionError):
+        return None
+
+
+def print_tree(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
+               applies: Applies = _always) -> str:
+    """A tree from `parse_query` printed back: with the `extra` matchers (as `with_matchers` adds
+    them), or with every range blanked (as `expression_key`). RecursionError on absurd nesting."""
+    return print_tree_and_names(tree, variables, extra=extra, blank_ranges=blank_ranges, applies=applies)[0]
+
+
+def print_tree_and_names(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
+                         applies: Applies = _always) -> tuple[str, tuple[str, ...]]:
+    """`print_tree`, and the metric names of the tree's selectors in order of appearance (what
+    `dashboards.selector_names` finds): the printer meets every selector, left to right."""
+    printer = _Printer(variables, extra=extra, blank_ranges=blank_ranges, applies=applies)
+    return printer.print(tree), tuple(printer.names)
 
 
 def print_promql(text: str) -> str:
@@ -249,6 +299,28 @@ def expression_key(text: str) -> str | None:
         return None
 
 
+_KEYS_AND_NAMES: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+
+
+def key_and_names(text: str, parsed: ParsedQuery) -> tuple[str | None, tuple[str, ...]]:
+    """`expression_key(text)` and the metric names of its selectors in order of appearance, read
+    from `parsed` (text's `parse_query`) in one print. Memoised by text, as the functions above:
+    both are pure functions of it, asked of the same panel queries by every render a process
+    makes (tests, benchmarks, a long-lived caller). Bounded: emptied when full."""
+    found = _KEYS_AND_NAMES.get(text)
+    if found is None:
+        tree, variables = parsed
+        try:  # the printer meets every selector, left to right: the names come with the key
+            key, names = print_tree_and_names(tree, variables, extra=[], blank_ranges=True)
+            found = (key, names)
+        except RecursionError:
+            found = (None, selector_names(tree))
+        if len(_KEYS_AND_NAMES) >= _MEMO:
+            _KEYS_AND_NAMES.clear()
+        _KEYS_AND_NAMES[text] = found
+    return found
+
+
 COMPARISONS = frozenset({">", ">=", "<", "<="})
 
 
@@ -304,7 +376,20 @@ def range_variable_names(text: str) -> list[str]:
     return [m.group(2) for m in _RANGE_VARIABLE_RE.finditer(text)]
 
 
-def _children(node: Any) -> list[Any]:
+def selector_names(tree: Any) -> tuple[str, ...]:
+    """The metric names a parsed query selects, in order of appearance (`dashboards.metric_names`)."""
+    names: list[str] = []
+    pending = [tree]
+    while pending:  # depth first, children in written order: a stack takes them reversed
+        node = pending.pop()
+        if isinstance(node, promql_parser.VectorSelector) and node.name and node.name not in names:
+            names.append(str(node.name))
+        pending.extend(reversed(children(node)))
+    return tuple(names)
+
+
+def children(node: Any) -> list[Any]:
+    """The sub-expressions of a node, in the order they are written (and printed)."""
     if isinstance(node, promql_parser.MatrixSelector):
         return [node.vector_selector]
     if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr | promql_parser.SubqueryExpr):
@@ -321,9 +406,9 @@ def _children(node: Any) -> list[Any]:
 def _walk(node: Any, parents: list[Any], visit: Visitor) -> None:
     """`parents` is one list, grown and shrunk on the way: a visitor reads it during its call only."""
     visit(node, parents)
-    children = _children(node)
-    if children:
+    subexpressions = children(node)
+    if subexpressions:
         parents.append(node)
-        for child in children:
+        for child in subexpressions:
             _walk(child, parents, visit)
         parents.pop()

@@ -18,6 +18,7 @@ error below 1e-6, far under what a burn rate can be measured to.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ def error_budget(objective: float) -> Decimal:
     return 1 - Decimal(repr(objective)) / 100
 
 
+@functools.lru_cache(maxsize=1 << 12)  # pure, of the few tier shapes; asked per SLO by every target
 def burn_factor(share: Decimal, window_ms: int, long_ms: int) -> Decimal:
     """share x window / long window, exact when it terminates, else rounded to FACTOR_PLACES."""
     exact = Fraction(share) * Fraction(window_ms, long_ms)

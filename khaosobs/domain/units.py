@@ -6,6 +6,7 @@ The rules (the user-facing reference for them) are in the comment below; the spe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import promql_parser
@@ -63,8 +64,13 @@ COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
 
 
 def common_unit(exprs: list[str], metrics: dict[str, Metric]) -> str | None:
-    units = {u for u in (derive_unit(e, metrics) for e in exprs) if u is not None}
-    return units.pop() if len(units) == 1 else None
+    return agreed_unit(derive_unit(e, metrics) for e in exprs)
+
+
+def agreed_unit(units: Iterable[str | None]) -> str | None:
+    """A panel's unit from its queries' units: the one they agree on (those without one aside)."""
+    found = {u for u in units if u is not None}
+    return found.pop() if len(found) == 1 else None
 
 
 def derive_unit(expr: str, metrics: dict[str, Metric]) -> str | None:
@@ -73,6 +79,12 @@ def derive_unit(expr: str, metrics: dict[str, Metric]) -> str | None:
         tree = parse_promql(grafana_substituted(expr))
     except PromQLError:  # invalid: the checks report it; no unit, never a crash
         return None
+    return tree_unit(tree, metrics)
+
+
+def tree_unit(tree: Any, metrics: dict[str, Metric]) -> str | None:
+    """`derive_unit` of a query already parsed. The rules read no range or offset, so a tree whose
+    Grafana range variables stand as other durations (`promql_print.parse_query`) gives the same."""
     try:
         return _display(_UnitReader(metrics).unit(tree))
     except RecursionError:  # absurdly deep nesting: Grafana's default unit will do

@@ -42,6 +42,8 @@ def yaml_string(text: str) -> str:
 
 def yaml_value(value: Any) -> str:
     """A YAML flow value that parses back to exactly `value` (YAML 1.1 and 1.2 alike)."""
+    if type(value) is str:  # nearly every value: asked first (a str subclass takes the way below)
+        return yaml_string(value)
     if value is None:
         return "null"
     if value is True:

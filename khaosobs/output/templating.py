@@ -10,6 +10,7 @@ from typing import Any, Literal
 import jinja2
 
 from khaosobs.output import OutputFile
+from khaosobs.output.python_proof import CompiledModule, compiles_like
 from khaosobs.output.serialise import comment_text, json_text, python_literal, yaml_block, yaml_key, yaml_value
 
 FileKind = Literal["yaml", "json", "python", "text"]
@@ -72,6 +73,9 @@ class Renderer:
     spec_source: str  # the spec's path(s) relative to the working directory, for headers
     # target name -> its files of this render, kept for a target that embeds them (see targets/)
     kept: dict[str, list[OutputFile]] = field(default_factory=dict)
+    # per template, the first Python module of it that compiled (None: not one to compare with):
+    # the template's other modules are proven against it (khaosobs.output.python_proof)
+    compiled_modules: dict[str, CompiledModule | None] = field(default_factory=dict, repr=False, compare=False)
 
     def file(self, target: str, template: str, path: str, kind: FileKind, **context: Any) -> OutputFile:
         """Render `template` with `context` into the file at `path`, parsed back as `kind`."""
@@ -79,14 +83,33 @@ class Renderer:
             text = self.env.get_template(template).render(spec_source=self.spec_source, **context)
         except jinja2.TemplateError as exc:
             raise RenderBug(f"template {template} failed for {path}: {exc}") from exc
+        if kind == "python":
+            return OutputFile(path, self.finish_python(text, path, template), target)
         return OutputFile(path, self.finish(text, path, kind), target)
 
     def finish(self, text: str, path: str, kind: FileKind) -> str:
-        text = text.replace("\r\n", "\n")
-        if not text.endswith("\n"):
-            text += "\n"
+        text = _normalised(text)
         parse_back(text, path, kind)
         return text
+
+    def finish_python(self, text: str, path: str, template: str) -> str:
+        """`finish` for a Python module of `template`: compiled, unless it provably compiles
+        because a module of the same template did."""
+        text = _normalised(text)
+        compiled = self.compiled_modules.get(template)
+        if compiled is not None and compiles_like(text, compiled):
+            return text
+        parse_back(text, path, "python")
+        if template not in self.compiled_modules:
+            self.compiled_modules[template] = CompiledModule.of(text)
+        return text
+
+
+def _normalised(text: str) -> str:
+    text = text.replace("\r\n", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    return text
 
 
 def parse_back(text: str, path: str, kind: FileKind) -> Any:

@@ -1,7 +1,7 @@
 """Output targets: one module per output, each turning the validated spec into files.
 
 Every module in this package (not starting with `_`) defines `NAME: str`, `DESCRIPTION: str` and
-`render(spec: Spec, renderer: Renderer) -> list[OutputFile]` (build a plain context, then
+`render(spec: Spec, renderer: Renderer) -> Iterable[OutputFile]` (build a plain context, then
 `renderer.file(...)`). It is picked up by `all_targets()`; the CLI, the writer and the tests
 parametrize over that registry, so a new output is one module plus its templates.
 
@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from khaosobs.output import OutputFile
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Spec
 
-RenderFn = Callable[[Spec, Renderer], list[OutputFile]]
+RenderFn = Callable[[Spec, Renderer], Iterable[OutputFile]]
 DefaultFn = Callable[[Spec], bool]
 
 

@@ -11,10 +11,11 @@ derived thresholds, mappings and descriptions follow the rules below and in docs
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from khaosobs.domain import naming, wiring
@@ -24,23 +25,30 @@ from khaosobs.domain.dashboards import (
     all_panels,
     datasource_variable,
     datasource_variables,
-    derived_description,
+    description_of,
     filter_applies,
     grafana_schema_version,
     is_boolean_gauge,
     label_filters,
     metric_names,
+    only_family,
     panel_ids,
     panel_queries,
     planned_dashboards,
     project_link,
     row_ids,
-    single_metric,
     thresholds_by_expression,
     timeseries_custom,
 )
-from khaosobs.domain.promql_print import expression_key, with_matchers
-from khaosobs.domain.units import common_unit, observation_unit
+from khaosobs.domain.promql_print import (
+    Applies,
+    Matchers,
+    key_and_names,
+    parse_query,
+    print_tree,
+    with_matchers,
+)
+from khaosobs.domain.units import agreed_unit, derive_unit, observation_unit, tree_unit
 from khaosobs.domain.versions import parse_version
 from khaosobs.output import OutputFile
 from khaosobs.output.serialise import sorted_json
@@ -85,43 +93,20 @@ BUILTIN_ANNOTATION = {
 }
 
 
-def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
-    files = []
+def render(spec: Spec, renderer: Renderer) -> Iterator[OutputFile]:
+    """Each file as soon as it is made: a caller may write or compare one before the next is built."""
     shared = SpecIndexes.of(spec)  # built once: per dashboard, they made the render quadratic
     for plan in planned_dashboards(spec):
         model = dashboard_model(spec, plan, shared)
-        files.append(
-            renderer.file(
-                NAME,
-                "grafana/dashboard.json.j2",
-                naming.dashboard_path(model["uid"]),
-                "json",
-                dashboard=model,
-            )
-        )
+        yield renderer.file(NAME, "grafana/dashboard.json.j2", naming.dashboard_path(model["uid"]), "json",
+                            dashboard=model)
     for model in slo_dashboards(spec, schema_version(spec), BUILTIN_ANNOTATION):  # one per service with SLOs
-        files.append(renderer.file(NAME, "grafana/dashboard.json.j2", naming.dashboard_path(model["uid"]), "json",
-                                   dashboard=model))
-    files.append(
-        renderer.file(
-            NAME,
-            "grafana/datasources.yml.j2",
-            naming.GRAFANA_DATASOURCES_PATH,
-            "yaml",
-            **datasources_context(spec),
-        )
-    )
-    files.append(
-        renderer.file(
-            NAME,
-            "grafana/dashboards.yml.j2",
-            naming.GRAFANA_DASHBOARD_PROVIDER_PATH,
-            "yaml",
-            folder=spec.project,
-            dashboards_dir=naming.GRAFANA_DASHBOARDS_DIR,
-        )
-    )
-    return files
+        yield renderer.file(NAME, "grafana/dashboard.json.j2", naming.dashboard_path(model["uid"]), "json",
+                            dashboard=model)
+    yield renderer.file(NAME, "grafana/datasources.yml.j2", naming.GRAFANA_DATASOURCES_PATH, "yaml",
+                        **datasources_context(spec))
+    yield renderer.file(NAME, "grafana/dashboards.yml.j2", naming.GRAFANA_DASHBOARD_PROVIDER_PATH, "yaml",
+                        folder=spec.project, dashboards_dir=naming.GRAFANA_DASHBOARDS_DIR)
 
 
 # --- dashboards --------------------------------------------------------------------------------
@@ -140,6 +125,9 @@ class SpecIndexes:
     metrics: dict[str, Metric]
     applies: Callable[[str | None, str], bool]
     thresholds: dict[str, list[ThresholdStep]]
+    # what each distinct panel query says (`QueryReading`), for every dashboard of the render:
+    # read with `metrics` and `applies` above, so it lives exactly as long as they do
+    readings: dict[tuple[str, tuple[tuple[str, str, str], ...]], QueryReading] = field(default_factory=dict)
 
     @classmethod
     def of(cls, spec: Spec) -> SpecIndexes:
@@ -156,6 +144,7 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard, shared: SpecIndexes | No
         filters=[(label, "=~", f"${label}") for label in label_filters(dashboard)],
         applies=shared.applies,
         thresholds=shared.thresholds,
+        readings=shared.readings,
         alert_filter=_alert_filter(plan),
         automatic=plan.automatic,
         datasources={kind: {"type": kind, "uid": f"${{{name}}}"}
@@ -311,6 +300,33 @@ def layout_block(sizes: list[tuple[int, int]], top: int) -> tuple[list[dict[str,
 
 
 @dataclass(frozen=True)
+class QueryReading:
+    """What a dashboard reads from one panel query, all from one parse of it (each used to parse
+    it again): the query as the panel shows it (with the dashboard's filters), the metric names
+    it selects, its expression key (ranges blanked: the alert on it) and its display unit."""
+
+    shown: str
+    names: tuple[str, ...]
+    key: str | None
+    unit: str | None
+
+
+def read_query(text: str, filters: Matchers, applies: Applies, metrics: dict[str, Metric]) -> QueryReading:
+    """The `QueryReading` of `text`: what `with_matchers`, `metric_names`, `expression_key` and
+    `derive_unit` give, read from one tree."""
+    parsed = parse_query(text)
+    if parsed is None:  # as each of them answers for text that does not parse
+        return QueryReading(text, (), None, derive_unit(text, metrics))
+    tree, variables = parsed
+    shown = text
+    if filters:  # without any, with_matchers gives the text as written
+        with contextlib.suppress(RecursionError):  # as with_matchers: the text as written
+            shown = print_tree(tree, variables, extra=filters, blank_ranges=False, applies=applies)
+    key, names = key_and_names(text, parsed)
+    return QueryReading(shown, names, key, tree_unit(tree, metrics))
+
+
+@dataclass(frozen=True)
 class PanelContext:
     metrics: dict[str, Metric]
     filters: list[tuple[str, str, str]]  # label matchers every selector gets (where its metric has the label)
@@ -319,10 +335,38 @@ class PanelContext:
     alert_filter: str
     automatic: bool
     datasources: dict[str, dict[str, str]]  # type -> reference through the dashboard's variable
+    # query readings by (query, filters): for `metrics` and `applies`, so shared only where they are
+    readings: dict[tuple[str, tuple[tuple[str, str, str], ...]], QueryReading] = field(default_factory=dict)
+
+    def reading(self, text: str) -> QueryReading:
+        memo = (text, tuple(self.filters))
+        found = self.readings.get(memo)
+        if found is None:
+            found = self.readings[memo] = read_query(text, self.filters, self.applies, self.metrics)
+        return found
+
+
+@dataclass(frozen=True)
+class PanelReading:
+    """What the parts of one panel's model read from its queries, worked out once per panel."""
+
+    queries: list[tuple[str, str | None]]
+    readings: list[QueryReading]
+    metric: Metric | None  # the one spec metric the queries read (`single_metric`)
+
+    @classmethod
+    def of(cls, panel: Panel, context: PanelContext) -> PanelReading:
+        queries = panel_queries(panel)
+        readings = [context.reading(expr) for expr, _ in queries]
+        return cls(queries, readings, only_family((n for r in readings for n in r.names), context.metrics))
+
+    def boolean_metric(self) -> Metric | None:
+        return self.metric if self.metric is not None and is_boolean_gauge(self.metric) else None
 
 
 def panel_model(panel: Panel, panel_id: int, grid_pos: dict[str, int], context: PanelContext) -> dict[str, Any]:
-    queries = panel_queries(panel)
+    read = PanelReading.of(panel, context)
+    queries = read.queries
     model: dict[str, Any] = {
         "gridPos": grid_pos,
         "id": panel_id,
@@ -353,54 +397,49 @@ def panel_model(panel: Panel, panel_id: int, grid_pos: dict[str, int], context: 
         model["datasource"] = context.datasources["prometheus"]
         model["targets"] = [
             prometheus_target(
-                with_matchers(expr, context.filters, context.applies),
+                reading.shown,
                 legend,
                 REF_IDS[i % len(REF_IDS)] * (1 + i // len(REF_IDS)),
                 panel.type,
                 context.datasources["prometheus"],
             )
-            for i, (expr, legend) in enumerate(queries)
+            for i, ((_, legend), reading) in enumerate(zip(queries, read.readings, strict=True))
         ]
         if panel.type == "heatmap":  # the value axis is the buckets' unit; cells count observations
-            names = [n for expr, _ in queries for n in metric_names(expr)]
+            names = [n for reading in read.readings for n in reading.names]
             y_unit = observation_unit(names[0], context.metrics) if names else None
             if y_unit is not None:
                 model["options"]["yAxis"]["unit"] = y_unit
             unit = unit or "short"
         if unit is None:
-            unit = common_unit([expr for expr, _ in queries], context.metrics)
+            unit = agreed_unit(reading.unit for reading in read.readings)
         if unit is None and context.automatic:  # every panel of an automatic dashboard has a unit
-            unit = "none" if _boolean_metric(panel, context) is not None else "short"
+            unit = "none" if read.boolean_metric() is not None else "short"
     if panel.type not in ("text", "alertlist"):
         model["fieldConfig"] = {
-            "defaults": field_defaults(panel, unit, context),
+            "defaults": field_defaults(panel, unit, context, read),
             "overrides": [override_model(o) for o in panel.overrides],
         }
-    description = derived_description(panel, context.metrics)
+    description = description_of(panel, read.metric)
     if description:
         model["description"] = description
     return model
 
 
-def panel_thresholds(panel: Panel, context: PanelContext) -> list[ThresholdStep] | None:
+def panel_thresholds(panel: Panel, context: PanelContext, read: PanelReading) -> list[ThresholdStep] | None:
     """The spec's steps, else those of an alert on the same expression, else Up/Down colours."""
     if panel.thresholds is not None:
         return panel.thresholds
-    for expr, _ in panel_queries(panel):
-        key = expression_key(expr)
+    for reading in read.readings:
+        key = reading.key
         if key is not None and key in context.thresholds:
             return context.thresholds[key]
-    if _boolean_metric(panel, context) is not None:
+    if read.boolean_metric() is not None:
         return [ThresholdStep(color="red"), ThresholdStep(color="green", value=1)]
     return None
 
 
-def _boolean_metric(panel: Panel, context: PanelContext) -> Metric | None:
-    metric = single_metric(panel, context.metrics)
-    return metric if metric is not None and is_boolean_gauge(metric) else None
-
-
-def panel_mappings(panel: Panel, context: PanelContext) -> list[dict[str, Any]]:
+def panel_mappings(panel: Panel, read: PanelReading) -> list[dict[str, Any]]:
     if panel.mappings is not None:
         given = panel.mappings
         options: dict[str, dict[str, Any]] = {}
@@ -411,7 +450,7 @@ def panel_mappings(panel: Panel, context: PanelContext) -> list[dict[str, Any]]:
                 option["color"] = colour
             options[_number_text(value)] = option
         return [{"options": options, "type": "value"}] if options else []
-    if _boolean_metric(panel, context) is not None and panel.type in ("stat", "gauge", "state-timeline", "table"):
+    if read.boolean_metric() is not None and panel.type in ("stat", "gauge", "state-timeline", "table"):
         return [{
             "options": {
                 value: {"color": colour, "index": i, "text": text}
@@ -469,13 +508,13 @@ BASE_THRESHOLDS = {"mode": "absolute", "steps": [{"color": "green", "value": Non
 REDUCE_LAST = {"calcs": ["lastNotNull"], "fields": "", "values": False}
 
 
-def field_defaults(panel: Panel, unit: str | None, context: PanelContext) -> dict[str, Any]:
+def field_defaults(panel: Panel, unit: str | None, context: PanelContext, read: PanelReading) -> dict[str, Any]:
     panel_type = panel.type
     if panel_type == "logs":
         return {}
-    steps = panel_thresholds(panel, context)
+    steps = panel_thresholds(panel, context, read)
     defaults: dict[str, Any] = {
-        "mappings": panel_mappings(panel, context),
+        "mappings": panel_mappings(panel, read),
         "thresholds": (
             {"mode": "absolute", "steps": [{"color": s.color, "value": _number(s.value)} for s in steps]}
             if steps else BASE_THRESHOLDS

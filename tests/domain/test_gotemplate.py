@@ -26,6 +26,8 @@ CASES = [
     '{{ printf "%.2f" $value }}', '{{ index $labels "job" }}', "{{ .Labels.job }}", "{{ .Value }}",
     "{{- $value -}}", "{{/* a comment */}}", "{{- /* a comment */ -}}", "x }} y",
     "{{`r`$value}}", '{{ "a"$value }}', "{{ (1)2 }}", "{{ $value(1) }}", "{{ ($value).Labels }}",
+    '{{ "job" nil.Labels }}', '{{ "a".x }}', "{{ 1.x }}", "{{ true.x }}", "{{ $labels.x.y }}", "{{ (.).x }}",
+    "{{/* c */-}}x", "{{ /* c */ }}", "{{/* c */ }}", "{{/* c */  -}}", "{{- /* c */}}", "{{-\t/* c */\n-}}",
     "{{ if gt $value 1.0 }}a{{ else }}b{{ end }}",
     '{{ range $i, $s := query "up" }}{{ $s.Labels.job }}{{ end }}',
     '{{ with query "up" }}{{ . | first | value }}{{ end }}',

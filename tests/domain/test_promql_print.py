@@ -4,6 +4,7 @@ promtool accepts every rewritten expression of the real-world corpus."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,19 @@ import promql_parser
 import pytest
 import yaml
 
+from khaosobs.domain.dashboards import metric_names
 from khaosobs.domain.promql import parse_promql
-from khaosobs.domain.promql_print import expression_key, print_promql, with_matchers, without_matchers
+from khaosobs.domain.promql_print import (
+    _string,
+    expression_key,
+    key_and_names,
+    parse_query,
+    print_promql,
+    print_tree_and_names,
+    selector_names,
+    with_matchers,
+    without_matchers,
+)
 from tests.support.realworld import source_rules
 
 FILTERS = [("job", "=~", "$job"), ("instance", "=~", "$instance")]
@@ -110,6 +122,24 @@ def test_without_matchers_undoes_with_matchers(written: str, kept: str) -> None:
     rendered = with_matchers(written, FILTERS)
     assert without_matchers(rendered, FILTERS) == kept
     assert with_matchers(kept, FILTERS) == rendered
+
+
+@pytest.mark.parametrize("expr", [*CASES, "a + a * b", "topk(3, b) / on () sum_over_time(c[5m:1m])", "sum(x) > x"])
+def test_one_print_gives_the_key_and_the_metric_names(expr: str) -> None:
+    """The Grafana target reads a panel query once: its key and metric names come from one print
+    of the tree, the same as the separate expression_key and metric_names."""
+    parsed = parse_query(expr)
+    assert parsed is not None
+    key, names = print_tree_and_names(*parsed, extra=[], blank_ranges=True)
+    assert key == expression_key(expr)
+    assert list(names) == metric_names(expr) == list(selector_names(parsed[0]))
+    assert key_and_names(expr, parsed) == (key, names) == key_and_names(expr, parsed)  # memoised: the same
+
+
+@pytest.mark.parametrize("value", ["", "plain", "ünïcode ✓", 'q"uote', "back\\slash", "new\nline", "tab\t",
+                                   "\x00\x1f\x7f", "\u2028", "$1", "{{le}}", "<&>"])
+def test_strings_are_written_as_json_writes_them(value: str) -> None:
+    assert _string(value) == json.dumps(value, ensure_ascii=False)
 
 
 def test_expression_keys_ignore_ranges_only() -> None:

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         renderer = Renderer(make_environment(), "spec.yaml")
         files_by_target: dict[str, int] = {}
         for target in all_targets():
-            seconds, files = best_of(args.repeat, lambda t=target: t.render(spec, renderer))
+            seconds, files = best_of(args.repeat, lambda t=target: list(t.render(spec, renderer)))
             files_by_target[target.name] = len(files)
             rows.append((f"render {target.name} ({len(files)} files, parsed back)", seconds))
         seconds, files = best_of(args.repeat, lambda: render_outputs(spec, "spec.yaml"))
