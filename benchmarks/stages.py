@@ -1,7 +1,8 @@
 """The pipeline cut into its stages, for the benchmark's profile and the scaling test: load, model,
 every check (one shared context, as `validate` has), every target `render` runs by default, the
 comparison with the tree (`--check`) and the write. One definition, so what is timed is what is
-counted."""
+counted. As in `render`, a file is proven (parsed back) when it is written: the write's share, here
+of every file, since it writes into an empty folder."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def stages(spec_path: Path, out: Path) -> Iterator[Stage]:
     # `out` is emptied here, untimed (between the stages): the write is a full render's, into an
     # empty folder, and --check then compares with the tree it wrote
     shutil.rmtree(out, ignore_errors=True)
-    yield "write", lambda: apply(plan(out, state["files"]))
+    yield "write", lambda: apply(plan(out, state["files"], prove=state["renderer"].prove))
     yield "compare with tree (--check)", lambda: plan(out, state["files"], check=True)
 
 

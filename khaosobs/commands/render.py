@@ -39,11 +39,18 @@ def target_files(target: Target, spec: Spec, renderer: Renderer, chosen: list[Ta
     return files
 
 
-def rendered_files(spec: Spec, spec_source: str, chosen: list[Target], templates: Path | None) -> Iterator[OutputFile]:
-    """The files of the `chosen` targets, one at a time, as they are made."""
-    renderer = Renderer(make_environment(templates), spec_source)
+def files_of(spec: Spec, renderer: Renderer, chosen: list[Target]) -> Iterator[OutputFile]:
+    """The files of the `chosen` targets, one at a time, as they are made; not yet proven."""
     for target in in_render_order(chosen):
         yield from target_files(target, spec, renderer, chosen)
+
+
+def rendered_files(spec: Spec, spec_source: str, chosen: list[Target], templates: Path | None) -> Iterator[OutputFile]:
+    """The files of the `chosen` targets, each proven (parsed back), one at a time."""
+    renderer = Renderer(make_environment(templates), spec_source)
+    for file in files_of(spec, renderer, chosen):
+        renderer.prove(file)
+        yield file
 
 
 def render_outputs(spec: Spec, spec_source: str, *, targets: list[str] | None = None,
@@ -94,21 +101,23 @@ class TreeRender:
         self._child_share = [t for t in selected_targets(spec, self.targets) if t.name in CHILD_TARGETS]
         if self._child_share:
             share = self._child_share
-            self.worker = Worker(lambda: self._planner().add_all(
-                rendered_files(spec, spec_source, share, self.templates)))
+            self.worker = Worker(lambda: self._plan_share(spec, spec_source, share))
 
     def plan(self, spec: Spec, spec_source: str) -> Plan:
         """Every selected target rendered and compared with the tree; what changed is staged."""
         if not self._started:
             self.start(spec, spec_source)
         own = [t for t in selected_targets(spec, self.targets) if t not in self._child_share]
-        parts = [self._planner().add_all(rendered_files(spec, spec_source, own, self.templates))]
+        parts = [self._plan_share(spec, spec_source, own)]
         if self.worker is not None:
             parts.append(self._child_part(spec, spec_source))
         return combine(self.outdir, parts, self.previous, self.targets, staging=self.staging, diffs=self.check)
 
-    def _planner(self) -> Planner:
-        return Planner(self.outdir, self.previous, staging=self.staging, diffs=self.check)
+    def _plan_share(self, spec: Spec, spec_source: str, share: list[Target]) -> Part:
+        """The files of `share` compared with the tree; the planner proves those it stages or diffs."""
+        renderer = Renderer(make_environment(self.templates), spec_source)
+        planner = Planner(self.outdir, self.previous, staging=self.staging, diffs=self.check, prove=renderer.prove)
+        return planner.add_all(files_of(spec, renderer, share))
 
     def _child_part(self, spec: Spec, spec_source: str) -> Part:
         assert self.worker is not None
@@ -117,7 +126,7 @@ class TreeRender:
         except WorkerFailed:
             # do the child's share here: a bug or a broken override template then fails as it
             # does in one process, with its own exception and message
-            part = self._planner().add_all(rendered_files(spec, spec_source, self._child_share, self.templates))
+            part = self._plan_share(spec, spec_source, self._child_share)
         finally:
             self.worker = None
         return part

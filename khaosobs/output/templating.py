@@ -5,15 +5,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jinja2
 
-from khaosobs.output import OutputFile
+from khaosobs.output import FileKind, OutputFile
 from khaosobs.output.python_proof import CompiledModule, compiles_like
 from khaosobs.output.serialise import comment_text, json_text, python_literal, yaml_block, yaml_key, yaml_value
-
-FileKind = Literal["yaml", "json", "python", "text"]
 
 
 class RenderBug(Exception):
@@ -67,7 +65,7 @@ def _environment(override_dir: Path | None) -> jinja2.Environment:
 
 @dataclass
 class Renderer:
-    """Renders templates for the targets and proves every file parses back before it is written."""
+    """Renders templates for the targets, and proves a file parses back before it is written."""
 
     env: jinja2.Environment
     spec_source: str  # the spec's path(s) relative to the working directory, for headers
@@ -78,22 +76,23 @@ class Renderer:
     compiled_modules: dict[str, CompiledModule | None] = field(default_factory=dict, repr=False, compare=False)
 
     def file(self, target: str, template: str, path: str, kind: FileKind, **context: Any) -> OutputFile:
-        """Render `template` with `context` into the file at `path`, parsed back as `kind`."""
+        """Render `template` with `context` into the file at `path`, to be parsed back as `kind`
+        (`prove`) before it is written."""
         try:
             text = self.env.get_template(template).render(spec_source=self.spec_source, **context)
         except jinja2.TemplateError as exc:
             raise RenderBug(f"template {template} failed for {path}: {exc}") from exc
-        if kind == "python":
-            return OutputFile(path, self.finish_python(text, path, template), target)
-        return OutputFile(path, self.finish(text, path, kind), target)
+        return OutputFile(path, _normalised(text), target, kind, template)
 
-    def finish(self, text: str, path: str, kind: FileKind) -> str:
-        text = _normalised(text)
-        parse_back(text, path, kind)
-        return text
+    def prove(self, file: OutputFile) -> None:
+        """Parse `file` back as its consumer would; RenderBug when it does not parse."""
+        if file.kind == "python":
+            self.finish_python(file.content, file.path, file.template)
+        else:
+            parse_back(file.content, file.path, file.kind)
 
     def finish_python(self, text: str, path: str, template: str) -> str:
-        """`finish` for a Python module of `template`: compiled, unless it provably compiles
+        """A Python module of `template`, proven: compiled, unless it provably compiles
         because a module of the same template did."""
         text = _normalised(text)
         compiled = self.compiled_modules.get(template)

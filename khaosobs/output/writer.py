@@ -4,7 +4,8 @@ The manifest lets `render` remove files it generated before that the spec no lon
 and never touch a file it did not write.
 
 Files are compared with the tree as they are rendered, one at a time, so no copy of the whole tree
-is ever held in memory: an unchanged file is dropped at once, a new or changed one is written into
+is ever held in memory: an unchanged file is dropped at once, a new or changed one is proven (parsed
+back: `prove`) and written into
 a staging folder inside the output folder, or straight into an output folder that did not exist
 (`--check` keeps its diff instead). Only when every file is rendered does `apply` rename the staged
 files into place, so a render that fails half-way, or a refusal (files we did not write), leaves the
@@ -18,7 +19,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,8 +174,9 @@ class Planner:
     (or keeps its diff, for `--check`) when not."""
 
     def __init__(self, outdir: Path, previous: dict[str, str], *, staging: Staging | None,
-                 diffs: bool = False) -> None:
+                 diffs: bool = False, prove: Callable[[OutputFile], None] | None = None) -> None:
         self.outdir = outdir
+        self.prove = prove  # parses a file back (RenderBug if it does not): done before staging or a diff
         self.previous = previous
         self.staging = staging
         self.diff_prefix = diff_prefix(outdir) if diffs else None
@@ -198,6 +200,8 @@ class Planner:
         if on_disk == data:
             part.unchanged.append(path)
             return
+        if self.prove is not None:  # a file equal to the tree's is neither written nor shown
+            self.prove(file)
         part.written.append(path)
         if on_disk is not None and path not in self.previous:
             part.unowned.append(path)
@@ -241,13 +245,13 @@ def combine(outdir: Path, parts: Iterable[Part], previous: dict[str, str], targe
 
 
 def plan(outdir: Path, files: Iterable[OutputFile], targets: list[str] | None = None, *,
-         check: bool = False) -> Plan:
+         check: bool = False, prove: Callable[[OutputFile], None] | None = None) -> Plan:
     """Compare what the spec yields with what is on disk, in one go: with `check`, keeping diffs and
     writing nothing; otherwise staging what changed, for `apply` (or `discard`)."""
     previous = read_manifest(outdir)
     staging = None if check else Staging.make(outdir)
     try:
-        part = Planner(outdir, previous, staging=staging, diffs=check).add_all(files)
+        part = Planner(outdir, previous, staging=staging, diffs=check, prove=prove).add_all(files)
     except BaseException:
         if staging is not None:
             staging.discard()

@@ -14,6 +14,7 @@ from benchmarks.workload import khaosobs_spec
 from khaosobs.commands.render import SPLIT_FROM_SERVICES, TreeRender
 from khaosobs.commands.validate import validate_paths
 from khaosobs.output.forked import Worker, WorkerFailed
+from khaosobs.output.templating import RenderBug
 from khaosobs.output.writer import STAGING_PREFIX, apply, diff
 from tests.conftest import run_khaosobs
 
@@ -161,3 +162,30 @@ def test_one_process_when_asked(large_spec: Path, tmp_path: Path, monkeypatch: p
             render.start(validation.spec, "spec.yaml")
             assert (render.worker is not None) is forks
     assert no_child_left()
+
+
+def test_a_file_is_proven_when_it_is_written_or_diffed_not_when_the_tree_has_it(tmp_path: Path) -> None:
+    from khaosobs.output import OutputFile
+    from khaosobs.output.templating import parse_back
+    from khaosobs.output.writer import plan
+
+    proven: list[str] = []
+
+    def prove(file: OutputFile) -> None:
+        proven.append(file.path)
+        parse_back(file.content, file.path, file.kind)
+
+    files = [OutputFile("a.yml", "a: 1\n", "t", "yaml"), OutputFile("b.json", "{}\n", "t", "json")]
+    out = tmp_path / "out"
+    apply(plan(out, files, prove=prove))
+    assert proven == ["a.yml", "b.json"]
+    proven.clear()
+    changed = [files[0], OutputFile("b.json", '{"x": 1}\n', "t", "json")]
+    result = plan(out, changed, check=True, prove=prove)
+    assert proven == ["b.json"] and result.written == ["b.json"]
+    broken = [OutputFile("a.yml", "a: 1\n", "t", "yaml"), OutputFile("b.json", "{\n", "t", "json")]
+    with pytest.raises(RenderBug, match=r"b\.json does not parse as json"):
+        plan(out, broken, check=True, prove=prove)
+    with pytest.raises(RenderBug):
+        plan(out, broken, prove=prove)
+    assert tree(out)["b.json"] == b"{}\n" and not [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)]
