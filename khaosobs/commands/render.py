@@ -35,7 +35,8 @@ def target_files(target: Target, spec: Spec, renderer: Renderer, chosen: list[Ta
     """The files of one target; kept on the renderer when another of the `chosen` embeds them."""
     files = target.render(spec, renderer)
     if any(target.name in other.uses for other in chosen):
-        files = renderer.kept[target.name] = list(files)
+        files = list(files)
+        renderer.kept[target.name] = (spec, files)
     return files
 
 

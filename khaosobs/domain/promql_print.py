@@ -234,7 +234,7 @@ def print_tree(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, b
 def print_tree_and_names(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
                          applies: Applies = _always) -> tuple[str, tuple[str, ...]]:
     """`print_tree`, and the metric names of the tree's selectors in order of appearance (what
-    `dashboards.selector_names` finds): the printer meets every selector, left to right."""
+    `selector_names` finds): the printer meets every selector, left to right."""
     printer = _Printer(variables, extra=extra, blank_ranges=blank_ranges, applies=applies)
     return printer.print(tree), tuple(printer.names)
 

@@ -69,8 +69,9 @@ class Renderer:
 
     env: jinja2.Environment
     spec_source: str  # the spec's path(s) relative to the working directory, for headers
-    # target name -> its files of this render, kept for a target that embeds them (see targets/)
-    kept: dict[str, list[OutputFile]] = field(default_factory=dict)
+    # target name -> (the spec, its files of this render), kept for a target that embeds them
+    # (`khaosobs.targets.embedded_files`)
+    kept: dict[str, tuple[object, list[OutputFile]]] = field(default_factory=dict)
     # per template, the first Python module of it that compiled (None: not one to compare with):
     # the template's other modules are proven against it (khaosobs.output.python_proof)
     compiled_modules: dict[str, CompiledModule | None] = field(default_factory=dict, repr=False, compare=False)

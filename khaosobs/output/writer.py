@@ -116,19 +116,16 @@ def read_manifest(outdir: Path) -> dict[str, str]:
         return {}
 
 
-def _safe(outdir: Path, relative: str) -> Path:
-    candidate = Path(relative)
-    if candidate.is_absolute() or ".." in candidate.parts or not relative:
-        raise UnsafePath(f"refusing to write {relative!r}: outside the output folder")
-    return outdir / candidate
-
-
 def _checked(relative: str) -> str:
-    """`relative` when it stays inside the folder: the string form of `_safe`, for the per-file work
-    (pathlib's parsing was half the cost of writing a large tree)."""
+    """`relative` when it stays inside the folder; UnsafePath otherwise. Strings, not pathlib, for
+    the per-file work (pathlib's parsing was half the cost of writing a large tree)."""
     if not relative or relative.startswith("/") or ".." in relative.split("/"):
         raise UnsafePath(f"refusing to write {relative!r}: outside the output folder")
     return relative
+
+
+def _safe(outdir: Path, relative: str) -> Path:
+    return outdir / _checked(relative)
 
 
 def _read(path: Path) -> str | None:
@@ -247,7 +244,7 @@ def combine(outdir: Path, parts: Iterable[Part], previous: dict[str, str], targe
 def plan(outdir: Path, files: Iterable[OutputFile], targets: list[str] | None = None, *,
          check: bool = False, prove: Callable[[OutputFile], None] | None = None) -> Plan:
     """Compare what the spec yields with what is on disk, in one go: with `check`, keeping diffs and
-    writing nothing; otherwise staging what changed, for `apply` (or `discard`)."""
+    writing nothing; otherwise staging what changed, for `apply` (or `staging.discard()`)."""
     previous = read_manifest(outdir)
     staging = None if check else Staging.make(outdir)
     try:
@@ -282,12 +279,6 @@ def apply(result: Plan) -> None:
         atomic_write(result.outdir / MANIFEST, result.manifest_text)
     if staging is not None and not staging.in_place:
         shutil.rmtree(staging.folder, ignore_errors=True)
-
-
-def discard(result: Plan) -> None:
-    """Leave the tree as it was: the staged files go."""
-    if result.staging is not None:
-        result.staging.discard()
 
 
 def diff(result: Plan) -> str:

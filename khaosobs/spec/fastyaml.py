@@ -19,7 +19,7 @@ import yaml_rs
 from khaosobs.spec.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_SCALAR_CHARS
 
 _DELIMITERS = " \t\n,[]{}"
-_TOKEN_DELIMITERS = r" \t\n,\[\]{}"  # the same, in a regex character class
+_TOKEN_DELIMITERS = re.escape(_DELIMITERS)  # the same, for a regex character class
 _VALUE_STARTS = ":-[{,\n"  # what may stand before a value (after blanks): a key, a list item, a flow
 _VALUE_ENDS = "\n,]}#"
 

@@ -8,8 +8,8 @@ parametrize over that registry, so a new output is one module plus its templates
 A module may also define `by_default(spec: Spec) -> bool`: whether a plain `render` (no
 `--target`) renders it; without it, always. `--target NAME` renders a target whatever it says.
 And `USES: tuple[str, ...]`: the targets whose files it embeds (Kubernetes' manifests hold the
-rules and dashboards); rendered in the same process after them, it finds their files in
-`renderer.kept` instead of rendering them a second time.
+rules and dashboards), which it reads through `embedded_files`: rendered in the same process after
+them, it finds their files kept on the renderer instead of rendering them a second time.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import ModuleType
 
 from khaosobs.output import OutputFile
 from khaosobs.output.templating import Renderer
@@ -51,3 +52,13 @@ def all_targets() -> list[Target]:
         targets.append(Target(module.NAME, module.DESCRIPTION, module.render,
                               getattr(module, "by_default", _always), getattr(module, "USES", ())))
     return targets
+
+
+def embedded_files(module: ModuleType, spec: Spec, renderer: Renderer) -> Iterable[OutputFile]:
+    """The files of the target `module`, for a target that embeds them (one it USES): those this
+    render kept of the same spec, else rendered now."""
+    kept = renderer.kept.get(module.NAME)
+    if kept is not None and kept[0] is spec:
+        return kept[1]
+    files: Iterable[OutputFile] = module.render(spec, renderer)
+    return files

@@ -34,10 +34,11 @@ from khaosobs.domain.secret_refs import ENV_NAME_PATTERN
 from khaosobs.output import OutputFile
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Kubernetes, Spec
-from khaosobs.targets import alertmanager, grafana, loki, prometheus
+from khaosobs.targets import alertmanager, embedded_files, grafana, loki, prometheus
 
 NAME = "kubernetes"
-USES = (prometheus.NAME, alertmanager.NAME, grafana.NAME, loki.NAME)  # the files its objects embed
+_EMBEDDED = (prometheus, alertmanager, grafana, loki)  # the targets whose files its objects hold
+USES = tuple(module.NAME for module in _EMBEDDED)
 DESCRIPTION = ("Kubernetes manifests: PrometheusRule, PodMonitor, Alertmanager Secret, Grafana dashboards and "
                "datasources, Loki rule ConfigMaps (rendered by default when the spec has a `kubernetes:` block)")
 
@@ -185,9 +186,7 @@ def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     # the plain outputs as a plain render of this spec with its `kubernetes:` block writes them
     # (the defaults when `--target kubernetes` renders a spec without one)
     deployed = spec if spec.kubernetes is not None else spec.model_copy(update={"kubernetes": Kubernetes()})
-    plain = {f.path: f.content for module in (prometheus, alertmanager, grafana, loki)
-             for f in (renderer.kept.get(module.NAME) if deployed is spec else None)
-             or module.render(deployed, renderer)}
+    plain = {f.path: f.content for module in _EMBEDDED for f in embedded_files(module, deployed, renderer)}
     manifests = Manifests(spec, renderer)
     manifests.prometheus_rules(plain)
     manifests.pod_monitors()

@@ -22,7 +22,7 @@ from khaosobs.domain.kubernetes import object_name  # a safe, unique file name f
 from khaosobs.output import OutputFile
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Ruler, Service, Spec
-from khaosobs.targets import prometheus
+from khaosobs.targets import embedded_files, prometheus
 
 NAME = "ruler"
 USES = (prometheus.NAME,)  # its files regroup the rule files
@@ -56,7 +56,7 @@ def with_settings(group: dict[str, Any], settings: dict[str, Any]) -> dict[str, 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
     settings = spec.ruler or Ruler()
-    plain = {f.path: f.content for f in renderer.kept.get(prometheus.NAME) or prometheus.render(spec, renderer)}
+    plain = {f.path: f.content for f in embedded_files(prometheus, spec, renderer)}
     interval = spec.telemetry.metrics.evaluation_interval
     mimir_settings: dict[str, Any] = {"interval": interval}
     if settings.source_tenants:
