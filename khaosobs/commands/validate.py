@@ -47,8 +47,6 @@ def validate_paths(paths: list[Path], *, run_checks: bool = True, on_model: OnMo
 
 
 def validate_loaded(loaded: LoadedSpec, *, run_checks: bool = True, on_model: OnModel | None = None) -> Validation:
-    from pydantic import ValidationError
-
     from khaosobs.spec.structure import structure_diagnostics
 
     result = Validation(None, loaded)
@@ -61,7 +59,11 @@ def validate_loaded(loaded: LoadedSpec, *, run_checks: bool = True, on_model: On
 
     try:
         spec = Spec.model_validate(loaded.data)
-    except ValidationError as exc:
+    except ValueError as exc:
+        from pydantic import ValidationError  # loaded by then: only the model's pydantic judge raises it
+
+        if not isinstance(exc, ValidationError):
+            raise
         result.diagnostics.extend(structure_diagnostics(exc, loaded))
         if run_checks:  # still report what the rest of the spec means: every problem at once
             from khaosobs.checks.secrets import scan

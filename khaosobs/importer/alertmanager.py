@@ -16,7 +16,8 @@ from khaosobs.domain.receivers import HTTP_SECRETS, INTEGRATIONS, IntegrationKin
 from khaosobs.domain.routing import matcher_text
 from khaosobs.importer.report import ImportReport
 from khaosobs.output.templating import RenderBug
-from khaosobs.spec.model import AlertmanagerGlobal, Model, Receiver
+from khaosobs.spec.model import AlertmanagerGlobal, Receiver
+from khaosobs.spec.modelkit import Model
 from khaosobs.targets.alertmanager import receiver_config as render_receiver
 
 GLOBAL_KEYS = tuple(AlertmanagerGlobal.model_fields)

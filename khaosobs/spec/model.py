@@ -1,15 +1,16 @@
-"""Spec v1 as pydantic models: structure only (types, required keys, enumerations).
+"""Spec v1 as models: structure only (types, required keys, enumerations).
 
 Meaning (references, PromQL, naming, secrets) is checked in `khaosobs.checks`, where each
 finding gets a position and a hint. `extra="forbid"` everywhere: a typo is never ignored.
 `strict=True`: YAML 1.1 surprises (`help: no` read as a boolean) are errors, not coercions.
+The classes are pydantic's in all but cost: see `khaosobs.spec.modelkit`.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from khaosobs.spec.modelkit import Field, Model
 
 MetricType = Literal["counter", "gauge", "histogram", "summary"]
 # "none": the Prometheus Operator's convention for alerts that notify no one by themselves
@@ -21,18 +22,14 @@ PanelType = Literal[
 ]
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
-
-
 class Metric(Model):
     name: str
     type: MetricType
     help: str = Field(description="The metric's HELP text")
     labels: list[str] = Field(default_factory=list)
-    buckets: list[float] | None = Field(None, description="Histogram bucket upper bounds, strictly increasing")
+    buckets: list[float] | None = Field(default=None, description="Histogram bucket upper bounds, strictly increasing")
     unit: str | None = Field(
-        None, description="Display unit for dashboards (Grafana unit id); default derived from the name")
+        default=None, description="Display unit for dashboards (Grafana unit id); default derived from the name")
 
 
 class TestSeries(Model):
@@ -58,7 +55,7 @@ class AlertRule(Model):
 
     name: str
     expr: str
-    for_: str | None = Field(None, alias="for")
+    for_: str | None = Field(default=None, alias="for")
     severity: AlertSeverity
     summary: str
     description: str | None = None
@@ -70,7 +67,7 @@ class AlertRule(Model):
 class Alert(AlertRule):
     """A Prometheus alert: `expr` is PromQL."""
 
-    keep_firing_for: str | None = Field(None, description="Keep firing this long after the condition clears")
+    keep_firing_for: str | None = Field(default=None, description="Keep firing this long after the condition clears")
     tests: list[AlertTest] = Field(default_factory=list)
 
 
@@ -89,15 +86,16 @@ class LatencySLI(Model):
 class SLI(Model):
     """Exactly one form: errors + total, good + total, latency, error_ratio or bool_gauge."""
 
-    errors: str | None = Field(None, description="Selector of the bad events counter (with total)")
-    good: str | None = Field(None, description="Selector of the good events counter (with total)")
-    total: str | None = Field(None, description="Selector of the all events counter")
-    latency: LatencySLI | None = Field(None, description="Requests slower than a bucket over all requests")
+    errors: str | None = Field(default=None, description="Selector of the bad events counter (with total)")
+    good: str | None = Field(default=None, description="Selector of the good events counter (with total)")
+    total: str | None = Field(default=None, description="Selector of the all events counter")
+    latency: LatencySLI | None = Field(default=None, description="Requests slower than a bucket over all requests")
     error_ratio: str | None = Field(
-        None, description="A PromQL error ratio (0..1); write every range as [$window], e.g. "
+        default=None, description="A PromQL error ratio (0..1); write every range as [$window], e.g. "
                           'sum(rate(x{code=~"5.."}[$window])) / sum(rate(x[$window]))')
     bool_gauge: str | None = Field(
-        None, description="Selector of a 0/1 gauge (up, probe_success): the SLI is the fraction of time it is 1")
+        default=None,
+        description="Selector of a 0/1 gauge (up, probe_success): the SLI is the fraction of time it is 1")
 
 
 class BurnWindow(Model):
@@ -110,9 +108,9 @@ class SLOAlertOptions(Model):
     """What every SLO alert can set; unset values come from the SLO's `alerting`, then the defaults."""
 
     enabled: bool = True
-    name: str | None = Field(None, description="The alert's name (CamelCase)")
+    name: str | None = Field(default=None, description="The alert's name (CamelCase)")
     severity: AlertSeverity | None = None
-    for_: str | None = Field(None, alias="for")
+    for_: str | None = Field(default=None, alias="for")
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict, description="Extra annotations, kept verbatim")
     runbook_url: str | None = None
@@ -120,7 +118,7 @@ class SLOAlertOptions(Model):
 
 class SLOTier(SLOAlertOptions):
     windows: list[BurnWindow] | None = Field(
-        None, description="Burn-rate conditions (default: the SRE workbook's for this tier)")
+        default=None, description="Burn-rate conditions (default: the SRE workbook's for this tier)")
 
 
 class SLOAlerting(Model):
@@ -128,8 +126,8 @@ class SLOAlerting(Model):
     ticket: SLOTier | Literal[False] = Field(default_factory=lambda: SLOTier(severity="warning"))
     no_data: SLOAlertOptions | Literal[False] = Field(
         default_factory=SLOAlertOptions, description="Alert when the SLI's total series is absent")
-    name: str | None = Field(None, description="Alert name prefix (CamelCase); default <Slo>SLO")
-    for_: str | None = Field(None, alias="for", description="Default `for` of the SLO's burn-rate alerts")
+    name: str | None = Field(default=None, description="Alert name prefix (CamelCase); default <Slo>SLO")
+    for_: str | None = Field(default=None, alias="for", description="Default `for` of the SLO's burn-rate alerts")
     labels: dict[str, str] = Field(default_factory=dict, description="Labels of the SLO's alerts")
     annotations: dict[str, str] = Field(default_factory=dict)
     runbook_url: str | None = None
@@ -152,29 +150,31 @@ class LogAlert(AlertRule):
 
 class ServiceTracing(Model):
     service_name: str | None = Field(
-        None, description="The OTel resource attribute service.name of its spans; default: the service's name")
+        default=None, description="The OTel resource attribute service.name of its spans; default: the service's name")
 
 
 class ServiceLogging(Model):
     service: str | None = Field(
-        None, description="The value of its JSON logs' service field (and Loki label); default: the service's name")
+        default=None,
+        description="The value of its JSON logs' service field (and Loki label); default: the service's name")
 class PodDiscovery(Model):
     """Kubernetes pod discovery (needs a Prometheus built with it: Debian's package is not)."""
 
-    namespace: str | None = Field(None, description="Namespace of the pods; default: every namespace")
+    namespace: str | None = Field(default=None, description="Namespace of the pods; default: every namespace")
     selector: dict[str, str] | None = Field(
-        None, description="Pod labels that select the service; default {app.kubernetes.io/name: <service>}")
+        default=None, description="Pod labels that select the service; default {app.kubernetes.io/name: <service>}")
 
 
 class Scrape(Model):
     """How Prometheus finds a service's metrics: `targets`, Kubernetes pod discovery, or `<service>:<port>`."""
 
-    port: int | str = Field(8080, description="Metrics port: a number, or a container port name (Kubernetes only)")
+    port: int | str = Field(
+        default=8080, description="Metrics port: a number, or a container port name (Kubernetes only)")
     path: str = "/metrics"
-    interval: str | None = Field(None, description="Default: telemetry.metrics.scrape_interval")
+    interval: str | None = Field(default=None, description="Default: telemetry.metrics.scrape_interval")
     scheme: Literal["http", "https"] = "http"
     targets: list[str] = Field(default_factory=list, description="host:port addresses to scrape")
-    kubernetes: PodDiscovery | None = Field(None, description="Discover the service's pods instead")
+    kubernetes: PodDiscovery | None = Field(default=None, description="Discover the service's pods instead")
 
 
 class Service(Model):
@@ -182,9 +182,9 @@ class Service(Model):
     team: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     scrape: Scrape | None = Field(
-        None, description="How Prometheus scrapes it; a service with metrics and no `scrape` gets the defaults")
+        default=None, description="How Prometheus scrapes it; a service with metrics and no `scrape` gets the defaults")
     evaluation_interval: str | None = Field(
-        None, description="How often Prometheus evaluates the service's rule group (default: the global one)")
+        default=None, description="How often Prometheus evaluates the service's rule group (default: the global one)")
     metrics: list[Metric] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
     recording_rules: list[RecordingRule] = Field(default_factory=list)
@@ -193,7 +193,7 @@ class Service(Model):
     tracing: ServiceTracing = Field(default_factory=ServiceTracing)
     logging: ServiceLogging = Field(default_factory=ServiceLogging)
     overview_dashboard: bool = Field(
-        True, description="Generate the service's automatic overview dashboard (when it has metrics)")
+        default=True, description="Generate the service's automatic overview dashboard (when it has metrics)")
 
 
 class PanelTarget(Model):
@@ -203,7 +203,7 @@ class PanelTarget(Model):
 
 class ThresholdStep(Model):
     color: str = Field(description="Grafana colour name or #rrggbb")
-    value: float | None = Field(None, description="Lower bound of the step; the first step has none")
+    value: float | None = Field(default=None, description="Lower bound of the step; the first step has none")
 
 
 class ValueMappingText(Model):
@@ -218,14 +218,14 @@ class LegendOptions(Model):
 
 
 class SeriesOverride(Model):
-    series: str | None = Field(None, description="The series' display name, matched exactly")
-    series_regex: str | None = Field(None, description="A regular expression over display names")
+    series: str | None = Field(default=None, description="The series' display name, matched exactly")
+    series_regex: str | None = Field(default=None, description="A regular expression over display names")
     color: str | None = None
     unit: str | None = None
     min: float | None = None
     max: float | None = None
     decimals: int | None = None
-    fill: int | None = Field(None, description="Fill opacity, 0-100")
+    fill: int | None = Field(default=None, description="Fill opacity, 0-100")
     axis: Literal["auto", "left", "right", "hidden"] | None = None
     display_name: str | None = None
 
@@ -239,26 +239,26 @@ class Panel(Model):
     targets: list[PanelTarget] = Field(default_factory=list)
     logql: str | None = None
     unit: str | None = None
-    width: int | None = Field(None, description="Columns of Grafana's 24-column grid")
-    height: int | None = Field(None, description="Grid rows")
+    width: int | None = Field(default=None, description="Columns of Grafana's 24-column grid")
+    height: int | None = Field(default=None, description="Grid rows")
     thresholds: list[ThresholdStep] | None = Field(
-        None, description="Steps with colours; default derived from an alert on the same expression")
+        default=None, description="Steps with colours; default derived from an alert on the same expression")
     min: float | None = None
     max: float | None = None
     decimals: int | None = None
     mappings: dict[int | float | str, str | ValueMappingText] | None = Field(
-        None, description="Value mappings, e.g. {'0': Down, '1': Up}")
+        default=None, description="Value mappings, e.g. {'0': Down, '1': Up}")
     stacking: Literal["none", "normal", "percent"] | None = None
-    fill: int | None = Field(None, description="Fill opacity of a time series, 0-100")
+    fill: int | None = Field(default=None, description="Fill opacity of a time series, 0-100")
     legend_options: LegendOptions | None = None
     overrides: list[SeriesOverride] = Field(default_factory=list)
-    content: str | None = Field(None, description="Markdown of a text panel")
+    content: str | None = Field(default=None, description="Markdown of a text panel")
 
 
 class Row(Model):
     title: str
     collapsed: bool = False
-    repeat: str | None = Field(None, description="A variable (label filter) to repeat the row for")
+    repeat: str | None = Field(default=None, description="A variable (label filter) to repeat the row for")
     panels: list[Panel] = Field(default_factory=list)
 
 
@@ -275,7 +275,7 @@ class Dashboard(Model):
 
 
 class HttpAuthorization(Model):
-    type: str = Field("Bearer", description="The Authorization header's scheme")
+    type: str = Field(default="Bearer", description="The Authorization header's scheme")
     credentials_ref: str = Field(description="Secret reference to the credentials, e.g. file:/path")
 
 
@@ -305,9 +305,9 @@ class HttpIntegration(Integration):
 
 
 class WebhookReceiver(HttpIntegration):
-    url: str | None = Field(None, description="The endpoint, when its URL holds no secret")
+    url: str | None = Field(default=None, description="The endpoint, when its URL holds no secret")
     url_ref: str | None = Field(
-        None, description="Secret reference to the URL (renders url_file, Alertmanager >= 0.26)")
+        default=None, description="Secret reference to the URL (renders url_file, Alertmanager >= 0.26)")
     max_alerts: int | None = None
 
 
@@ -321,24 +321,24 @@ class SlackReceiver(HttpIntegration):
     api_url_ref: str = Field(description="Secret reference to the Slack webhook URL (renders api_url_file)")
     channel: str | None = None
     username: str | None = None
-    title: str | None = Field(None, description="Go template; default the khaosobs title")
-    text: str | None = Field(None, description="Go template; default the khaosobs text")
+    title: str | None = Field(default=None, description="Go template; default the khaosobs title")
+    text: str | None = Field(default=None, description="Go template; default the khaosobs text")
 
 
 class PagerDutyReceiver(HttpIntegration):
     routing_key_ref: str = Field(description="Secret reference to the Events API v2 integration key")
-    url: str | None = Field(None, description="Events API URL (default PagerDuty's own)")
-    severity: str | None = Field(None, description="critical, error, warning or info, or a Go template")
+    url: str | None = Field(default=None, description="Events API URL (default PagerDuty's own)")
+    severity: str | None = Field(default=None, description="critical, error, warning or info, or a Go template")
     description: str | None = None
     details: dict[str, str] = Field(default_factory=dict, description="Custom details (Go templates)")
 
 
 class EmailReceiver(Integration):
     to: str
-    from_: str | None = Field(None, alias="from")
-    smarthost: str | None = Field(None, description="host:port of the SMTP server")
+    from_: str | None = Field(default=None, alias="from")
+    smarthost: str | None = Field(default=None, description="host:port of the SMTP server")
     auth_username: str | None = None
-    auth_password_ref: str | None = Field(None, description="Secret reference to the SMTP password")
+    auth_password_ref: str | None = Field(default=None, description="Secret reference to the SMTP password")
     require_tls: bool | None = None
     headers: dict[str, str] = Field(default_factory=dict)
 
@@ -353,7 +353,7 @@ class OpsgenieReceiver(HttpIntegration):
     api_key_ref: str = Field(description="Secret reference to the Opsgenie API key")
     api_url: str | None = None
     message: str | None = None
-    priority: str | None = Field(None, description="P1..P5 or a Go template")
+    priority: str | None = Field(default=None, description="P1..P5 or a Go template")
     tags: str | None = None
 
 
@@ -391,7 +391,7 @@ class TimeInterval(Model):
     days_of_month: list[str] = Field(default_factory=list, description='e.g. "1:5", "-1" (the last day)')
     months: list[str] = Field(default_factory=list, description='e.g. "january:march", "12"')
     years: list[str] = Field(default_factory=list, description='e.g. "2024:2026"')
-    location: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin (default UTC)")
+    location: str | None = Field(default=None, description="IANA time zone, e.g. Europe/Berlin (default UTC)")
 
 
 class NamedTimeIntervals(Model):
@@ -408,7 +408,7 @@ class Route(Model):
     group_wait: str | None = None
     group_interval: str | None = None
     repeat_interval: str | None = None
-    continue_: bool = Field(False, alias="continue")
+    continue_: bool = Field(default=False, alias="continue")
     active_time_intervals: list[str] = Field(default_factory=list, description="Notify only inside these")
     mute_time_intervals: list[str] = Field(default_factory=list, description="Hold notifications inside these")
     routes: list[Route] = Field(default_factory=list)
@@ -431,22 +431,23 @@ class AlertmanagerGlobal(Model):
 
 
 class Alerting(Model):
-    global_: AlertmanagerGlobal | None = Field(None, alias="global", description="Alertmanager's global settings")
+    global_: AlertmanagerGlobal | None = Field(
+        default=None, alias="global", description="Alertmanager's global settings")
     receivers: list[Receiver] = Field(default_factory=list)
     time_intervals: list[NamedTimeIntervals] = Field(default_factory=list)
     route: Route
     inhibit_rules: list[InhibitRule] | None = Field(
-        None, description="Default: critical silences warning for the same alertname and service")
+        default=None, description="Default: critical silences warning for the same alertname and service")
 
 
 class MetricsTelemetry(Model):
     provider: Literal["prometheus"] = "prometheus"
     alertmanager_webhook: str | None = None
-    endpoint: str = Field("http://prometheus:9090", description="Prometheus URL for Grafana")
+    endpoint: str = Field(default="http://prometheus:9090", description="Prometheus URL for Grafana")
     alertmanager_endpoint: str = Field(
-        "http://alertmanager:9093", description="Alertmanager URL for Grafana and Prometheus")
-    scrape_interval: str = Field("15s", description="prometheus.yml global scrape_interval")
-    evaluation_interval: str = Field("15s", description="prometheus.yml global evaluation_interval")
+        default="http://alertmanager:9093", description="Alertmanager URL for Grafana and Prometheus")
+    scrape_interval: str = Field(default="15s", description="prometheus.yml global scrape_interval")
+    evaluation_interval: str = Field(default="15s", description="prometheus.yml global evaluation_interval")
 
 
 class LogFields(Model):
@@ -454,7 +455,7 @@ class LogFields(Model):
 
     timestamp: str = "timestamp"
     level: str = "level"
-    service: str = Field("service", description="Also the Loki label that joins a log stream to its service")
+    service: str = Field(default="service", description="Also the Loki label that joins a log stream to its service")
     trace_id: str = "trace_id"
     span_id: str = "span_id"
     message: str = "message"
@@ -463,11 +464,12 @@ class LogFields(Model):
 
 class LoggingTelemetry(Model):
     provider: Literal["loki"] = "loki"
-    endpoint: str = Field("http://loki:3100", description="Loki base URL")
+    endpoint: str = Field(default="http://loki:3100", description="Loki base URL")
     auth_secret_ref: str | None = None
     fields: LogFields = Field(default_factory=LogFields)
     trace_id_regex: str | None = Field(
-        None, description="Grafana's derived-field regex finding the trace id in a log line (RE2, first group); "
+        default=None,
+        description="Grafana's derived-field regex finding the trace id in a log line (RE2, first group); "
                           "default: derived from fields.trace_id")
 
 
@@ -475,10 +477,11 @@ class TracingTelemetry(Model):
     provider: Literal["otel"] = "otel"
     collector_endpoint: str = "http://otel-collector:4317"
     export_endpoint: str | None = Field(
-        None, description="Where the generated telemetry modules send spans (OTLP/HTTP); "
+        default=None, description="Where the generated telemetry modules send spans (OTLP/HTTP); "
                           "default: the collector endpoint's host on the Collector's OTLP/HTTP port 4318")
-    tempo_endpoint: str = Field("http://tempo:4317", description="Tempo OTLP gRPC endpoint the Collector exports to")
-    tempo_query_endpoint: str = Field("http://tempo:3200", description="Tempo HTTP API for Grafana")
+    tempo_endpoint: str = Field(
+        default="http://tempo:4317", description="Tempo OTLP gRPC endpoint the Collector exports to")
+    tempo_query_endpoint: str = Field(default="http://tempo:3200", description="Tempo HTTP API for Grafana")
 
 
 class Telemetry(Model):
@@ -491,19 +494,21 @@ class Targets(Model):
     prometheus: str = "2.42"
     alertmanager: str = "0.25"
     grafana: str = "11"
-    otelcol: str = Field("0.117", description="OpenTelemetry Collector (contrib) version; 0.144 renamed exporters")
+    otelcol: str = Field(
+        default="0.117", description="OpenTelemetry Collector (contrib) version; 0.144 renamed exporters")
 
 
 class Ruler(Model):
     """Settings of the `ruler` target: the same rules for a horizontally scaled ruler."""
 
     namespaces: Literal["service", "team"] = Field(
-        "service", description="One Mimir/Cortex ruler namespace per service, or per team (services without a team "
+        default="service",
+        description="One Mimir/Cortex ruler namespace per service, or per team (services without a team "
                                "keep their own)")
     source_tenants: list[str] = Field(
         default_factory=list, description="Mimir federated rule groups: the tenants every group queries")
     partial_response_strategy: Literal["abort", "warn"] = Field(
-        "abort", description="Thanos ruler: what a group does when a store answers partially")
+        default="abort", description="Thanos ruler: what a group does when a store answers partially")
 
 
 class Kubernetes(Model):
@@ -514,7 +519,8 @@ class Kubernetes(Model):
         default_factory=dict,
         description="Labels on every object, e.g. what the Prometheus ruleSelector/podMonitorSelector match")
     dashboards: Literal["configmap", "grafana-operator"] = Field(
-        "configmap", description="ConfigMaps for Grafana's sidecar, or grafana-operator GrafanaDashboard objects")
+        default="configmap",
+        description="ConfigMaps for Grafana's sidecar, or grafana-operator GrafanaDashboard objects")
     grafana_sidecar_labels: dict[str, str] = Field(
         default_factory=lambda: {"grafana_dashboard": "1"},
         description="Labels Grafana's dashboard sidecar selects ConfigMaps by")
@@ -527,7 +533,8 @@ class Kubernetes(Model):
     loki_rule_labels: dict[str, str] = Field(
         default_factory=lambda: {"loki_rule": "1"},
         description="Labels the Loki ruler's sidecar selects rule ConfigMaps by")
-    alertmanager: str = Field("main", description="Name of the Alertmanager object; its Secret is alertmanager-<name>")
+    alertmanager: str = Field(
+        default="main", description="Name of the Alertmanager object; its Secret is alertmanager-<name>")
 
 
 CoverageRequirement = Literal["metrics", "alerts", "dashboard", "slo", "log_alerts"]
@@ -537,13 +544,14 @@ class Policy(Model):
     """What every service must have (the seed: metrics, dashboards and alerts for every component)."""
 
     require: list[CoverageRequirement] = Field(default_factory=list)
-    severity: Literal["error", "warning"] = Field("error", description="Of the finding for an unmet requirement")
+    severity: Literal["error", "warning"] = Field(
+        default="error", description="Of the finding for an unmet requirement")
 
 
 class Urls(Model):
-    grafana: str | None = Field(None, description="Grafana's base URL: alerts get a dashboard_url annotation")
+    grafana: str | None = Field(default=None, description="Grafana's base URL: alerts get a dashboard_url annotation")
     runbook: str | None = Field(
-        None, description="runbook_url pattern for alerts without one: {alert}, {service}, {team}, {severity}")
+        default=None, description="runbook_url pattern for alerts without one: {alert}, {service}, {team}, {severity}")
 
 
 class Spec(Model):
@@ -559,6 +567,6 @@ class Spec(Model):
     alerting: Alerting | None = None
     policy: Policy | None = None
     ruler: Ruler | None = Field(
-        None, description="Render the rules for Mimir/Cortex and Thanos rulers (the `ruler` target)")
+        default=None, description="Render the rules for Mimir/Cortex and Thanos rulers (the `ruler` target)")
     kubernetes: Kubernetes | None = Field(
-        None, description="Render Kubernetes manifests (the `kubernetes` target) with these settings")
+        default=None, description="Render Kubernetes manifests (the `kubernetes` target) with these settings")

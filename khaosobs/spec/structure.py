@@ -1,15 +1,20 @@
-"""Turn pydantic's validation errors into Diagnostics that point into the spec file."""
+"""Turn pydantic's validation errors into Diagnostics that point into the spec file.
+
+pydantic judges only an invalid spec (see `khaosobs.spec.modelkit`): it is not imported here.
+"""
 
 from __future__ import annotations
 
 import types
-from typing import Any, Union, get_args, get_origin
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 from khaosobs.diagnostics import Diagnostic, Severity, suggest
 from khaosobs.spec.loader import LoadedSpec, Path_
 from khaosobs.spec.model import Spec
+from khaosobs.spec.modelkit import Model
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 _TYPE_NAMES = {
     bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list",
@@ -44,7 +49,7 @@ def path_is_union_tag(part: str) -> bool:
     return part[:1].isupper() or part.startswith(("literal[", "function-", "list[", "dict[", "str", "bool"))
 
 
-def model_at(path: Path_) -> type[BaseModel] | None:
+def model_at(path: Path_) -> type[Model] | None:
     """The pydantic model class that describes the mapping at `path`."""
     annotation: Any = Spec
     for part in path:
@@ -61,15 +66,15 @@ def model_at(path: Path_) -> type[BaseModel] | None:
     return _unwrap_model(annotation)
 
 
-def _field(model: type[BaseModel], key: str) -> Any:
+def _field(model: type[Model], key: str) -> Any:
     for name, field in model.model_fields.items():
         if key in (name, field.alias):
             return field
     return None
 
 
-def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _unwrap_model(annotation: Any) -> type[Model] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Model):
         return annotation
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
