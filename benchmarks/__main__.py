@@ -16,6 +16,7 @@ absolute figures do not.
 from __future__ import annotations
 
 import argparse
+import compileall
 import functools
 import itertools
 import os
@@ -147,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="khaosobs-bench-"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # `pip install .` compiles the package's bytecode; an editable install under PYTHONDONTWRITEBYTECODE
+    # (set on the machine this was built on) would compile every module at every start instead
+    compileall.compile_dir(ROOT / "khaosobs", quiet=1)
     print(f"machine: {cpu_model()}, {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {platform.platform()}")
     try:

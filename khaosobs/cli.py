@@ -29,6 +29,61 @@ def _flags_without_types() -> None:
 
 _flags_without_types()
 
+
+def _plain_parameters_without_pydantic() -> None:
+    """typer 0.29 coerces every parameter through a pydantic TypeAdapter: importing pydantic's model
+    machinery and building the adapters costs about 40 ms at every start, more than the rest of
+    validating a one-service spec. Our parameters are plain (text, paths, lists of them): those are
+    coerced here as typer's adapters coerce them (a path through typer's own path checks); anything
+    else, or a value of another type, still goes to typer's adapter."""
+    import typer.core
+
+    try:  # typer's own modules: where a later typer moved them, its adapters do all the work
+        import typer._coercion
+        import typer._param_types
+
+        built = typer.core._TyperParameter.get_runtime_param
+        base = typer._coercion.RuntimeParam
+    except (ImportError, AttributeError):
+        return
+    plain_path = {Path, Path | None, list[Path], list[Path] | None}
+    # each annotation, and the types its values come in from click (or from a default) to pass as they are
+    plain: dict[Any, tuple[type, ...]] = dict.fromkeys({str, str | None, list[str], list[str] | None}, (str,))
+    plain[bool] = (bool,)
+    plain |= dict.fromkeys(plain_path, (str, Path))
+    default_info = typer.models.OptionInfo()
+
+    def untouched(info: typer.models.ParameterInfo) -> bool:
+        # no parser, path flags or bounds: what typer's adapter would do is only the conversion
+        return info.parser is None and info.min is None and info.max is None \
+            and all(getattr(info, flag) == getattr(default_info, flag) for flag in (
+                "exists", "file_okay", "dir_okay", "writable", "readable", "resolve_path", "allow_dash",
+                "path_type"))
+
+    class PlainParam(base):  # type: ignore[misc,valid-type]
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            many = isinstance(value, tuple | list)
+            items = list(value) if many else [value]
+            if not all(isinstance(item, plain[self.annotation]) for item in items):
+                return typer._coercion.build_runtime_param(param.type_descriptor)._coerce_value(value, param, ctx)
+            if self.annotation in plain_path:
+                items = [typer._param_types.coerce_cli_path(Path(item), self.parameter_info, path_type=Path,
+                                                            param=param, ctx=ctx) for item in items]
+            return items if many else items[0]
+
+    def get_runtime_param(self: Any) -> Any:
+        descriptor = self.type_descriptor
+        simple = descriptor.annotation in plain and descriptor.file_annotation is None
+        if self._runtime_param is None and simple and untouched(descriptor.parameter_info):
+            self._runtime_param = PlainParam(parameter_info=descriptor.parameter_info,
+                                             annotation=descriptor.annotation)
+        return built(self)
+
+    typer.core._TyperParameter.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
+
+
+_plain_parameters_without_pydantic()
+
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
