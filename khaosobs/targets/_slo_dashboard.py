@@ -17,7 +17,6 @@ from typing import Any
 from khaosobs.domain import naming
 from khaosobs.domain.dashboards import DATASOURCE_VARIABLE, datasource_variable, project_link, timeseries_custom
 from khaosobs.domain.slo import SLOPlan, decimal_text, slo_plan
-from khaosobs.output.serialise import sorted_json
 from khaosobs.spec.model import Service, Spec
 from khaosobs.targets._rules import promql_selector
 
@@ -46,7 +45,8 @@ STAT_OPTIONS = {
 
 def slo_dashboards(spec: Spec, schema_version: int,
                    builtin_annotation: dict[str, Any]) -> list[dict[str, Any]]:
-    """One dashboard model per service with SLOs, keys in Grafana's export order."""
+    """One dashboard model per service with SLOs (its keys sorted into Grafana's export order when it
+    is written)."""
     return [slo_dashboard(spec, service, schema_version, builtin_annotation)
             for service in spec.services if service.slos]
 
@@ -83,8 +83,7 @@ def slo_dashboard(spec: Spec, service: Service, schema_version: int,
         "uid": naming.slo_dashboard_uid(service.name),
         "weekStart": "",
     }
-    ordered: dict[str, Any] = sorted_json(model)
-    return ordered
+    return model  # its keys are sorted when it is written (`grafana.dashboard_file`)
 
 
 def slo_dashboard_title(service: Service) -> str:

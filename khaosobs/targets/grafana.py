@@ -51,7 +51,6 @@ from khaosobs.domain.promql_print import (
 from khaosobs.domain.units import agreed_unit, derive_unit, observation_unit, tree_unit
 from khaosobs.domain.versions import parse_version
 from khaosobs.output import OutputFile
-from khaosobs.output.serialise import sorted_json
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Dashboard, Metric, Panel, SeriesOverride, Spec, ThresholdStep
 from khaosobs.targets._slo_dashboard import slo_dashboards
@@ -97,16 +96,20 @@ def render(spec: Spec, renderer: Renderer) -> Iterator[OutputFile]:
     """Each file as soon as it is made: a caller may write or compare one before the next is built."""
     shared = SpecIndexes.of(spec)  # built once: per dashboard, they made the render quadratic
     for plan in planned_dashboards(spec):
-        model = dashboard_model(spec, plan, shared)
-        yield renderer.file(NAME, "grafana/dashboard.json.j2", naming.dashboard_path(model["uid"]), "json",
-                            dashboard=model)
+        yield dashboard_file(renderer, dashboard_model(spec, plan, shared))
     for model in slo_dashboards(spec, schema_version(spec), BUILTIN_ANNOTATION):  # one per service with SLOs
-        yield renderer.file(NAME, "grafana/dashboard.json.j2", naming.dashboard_path(model["uid"]), "json",
-                            dashboard=model)
+        yield dashboard_file(renderer, model)
     yield renderer.file(NAME, "grafana/datasources.yml.j2", naming.GRAFANA_DATASOURCES_PATH, "yaml",
                         **datasources_context(spec))
     yield renderer.file(NAME, "grafana/dashboards.yml.j2", naming.GRAFANA_DASHBOARD_PROVIDER_PATH, "yaml",
                         folder=spec.project, dashboards_dir=naming.GRAFANA_DASHBOARDS_DIR)
+
+
+def dashboard_file(renderer: Renderer, model: dict[str, Any]) -> OutputFile:
+    """A dashboard's JSON file, keys in alphabetical order at every level (as Grafana's own export
+    writes them)."""
+    return renderer.sorted_json_file(NAME, "grafana/dashboard.json.j2", naming.dashboard_path(model["uid"]),
+                                     "dashboard", model)
 
 
 # --- dashboards --------------------------------------------------------------------------------
@@ -202,8 +205,7 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard, shared: SpecIndexes | No
     }
     if dashboard.description:
         model["description"] = dashboard.description
-    ordered: dict[str, Any] = sorted_json(model)
-    return ordered
+    return model  # its keys are sorted when it is written (`dashboard_file`)
 
 
 def _alert_filter(plan: PlannedDashboard) -> str:

@@ -148,6 +148,25 @@ def test_templates_override_builtin_ones_by_name(tmp_path: Path) -> None:
     assert first == "# Our own header for specs/strategickhaos.yaml"
 
 
+def test_a_dashboard_template_override_is_rendered_with_the_sorted_model(rendered: Path, tmp_path: Path) -> None:
+    # the built-in dashboard template only serialises the model, and is written without Jinja
+    # (Renderer.sorted_json_file): an override spelt differently must give the same bytes, and one
+    # that reads the model must see its keys in the order the built-in file has them
+    dashboard = "grafana/dashboards/discord-ops-overview.json"
+    overrides = tmp_path / "templates"
+    (overrides / "grafana").mkdir(parents=True)
+    template = overrides / "grafana" / "dashboard.json.j2"
+    template.write_text("{{dashboard|json}}\n", encoding="utf-8")
+    same = tmp_path / "same"
+    assert run_khaosobs("render", EXAMPLE, "-o", same, "--templates", overrides).returncode == 0
+    assert tree(same) == tree(rendered)
+    template.write_text("{{ dashboard.keys() | list | json(false) }}\n", encoding="utf-8")
+    keys = tmp_path / "keys"
+    assert run_khaosobs("render", EXAMPLE, "-o", keys, "--templates", overrides).returncode == 0
+    written = json.loads((keys / dashboard).read_text(encoding="utf-8"))
+    assert written == list(json.loads((rendered / dashboard).read_text(encoding="utf-8"))) == sorted(written)
+
+
 def test_a_broken_override_template_is_a_bug_exit_not_a_traceback(tmp_path: Path) -> None:
     overrides = tmp_path / "templates"
     overrides.mkdir()

@@ -67,11 +67,15 @@ def test_check_gives_the_same_diff_in_two_processes(large_spec: Path, tmp_path: 
         path.write_text(path.read_text(encoding="utf-8").replace('"title"', '"Title"', 1), encoding="utf-8")
     victim = next(iter(sorted(out.rglob("*.yml"))))
     victim.write_text(victim.read_text(encoding="utf-8") + "# hand edit\n", encoding="utf-8")
+    # and a file of the target the child takes only when checking (CHECK_CHILD_TARGETS), one of the parent's
+    for folder in ("instrumentation", "loki"):
+        edited = sorted((out / folder).rglob("*.*"))[0]
+        edited.write_text(edited.read_text(encoding="utf-8") + "# hand edit\n", encoding="utf-8")
     before = tree(out)
     one, stale_one = render_tree(large_spec, out, split=False, check=True)
     two, stale_two = render_tree(large_spec, out, split=True, check=True)
     assert stale_one and stale_two
-    assert one == two and one.count("--- a/") == 3
+    assert one == two and one.count("--- a/") == 5
     assert tree(out) == before, "--check writes nothing"
 
 
