@@ -141,13 +141,22 @@ def filter_applies(metrics: dict[str, Metric]) -> Callable[[str | None, str], bo
     scraped series has them); another label when the spec metric declares it (a series without
     the label would never match `label=~".+"`, the filter's All value)."""
 
-    def applies(metric: str | None, label: str) -> bool:
+    # asked for every selector of every panel query, of a few labels: answered once per pair
+    answers: dict[tuple[str | None, str], bool] = {}
+
+    def decide(metric: str | None, label: str) -> bool:
         if metric is not None and metric.startswith(SLO_RECORD_PREFIX):
             return False  # an SLO's recorded series: summed over every job and instance, it has none
         if label in DEFAULT_LABEL_FILTERS:
             return True
         declared = family(metric, metrics) if metric else None
         return declared is not None and label in declared.labels
+
+    def applies(metric: str | None, label: str) -> bool:
+        found = answers.get((metric, label))
+        if found is None:
+            found = answers[(metric, label)] = decide(metric, label)
+        return found
 
     return applies
 

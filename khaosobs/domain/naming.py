@@ -14,12 +14,13 @@ SLUG_RE = re.compile(r"[a-z][a-z0-9-]*")
 ALERT_NAME_RE = re.compile(r"[A-Z][A-Za-z0-9]*")
 UID_RE = re.compile(r"[a-zA-Z0-9_-]{1,40}")
 MAX_UID = 40
+_NOT_SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
 def slugify(text: str) -> str:
     """ASCII lowercase words joined by dashes: 'Discord Ops Overview' -> 'discord-ops-overview'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return _NOT_SLUG_RE.sub("-", ascii_text.lower()).strip("-")
 
 
 def dashboard_uid(title: str, project: str, explicit: str | None = None) -> str:

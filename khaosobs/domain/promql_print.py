@@ -48,62 +48,77 @@ def _always(_metric: str | None, _label: str) -> bool:
     return True
 
 
+Piece = str | tuple[str, str]  # text both prints share, or (as shown, in the key) where they differ
+
+
 class _Printer:
-    def __init__(self, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
+    """Prints a tree once into pieces from which two texts are joined: the query as shown (the
+    `extra` matchers added, ranges as written) and its key (nothing added, every range blanked).
+    One walk serves both: the Grafana target needs both of every panel query."""
+
+    def __init__(self, variables: dict[timedelta, str], *, extra: Matchers,
                  applies: Applies = _always, drop: Matchers | None = None) -> None:
         self.variables = variables
         self.extra = extra
         self.drop = drop or []
-        self.blank_ranges = blank_ranges
         self.applies = applies
         self.names: list[str] = []  # the metric names of the selectors printed, in order, once each
+        self.out: list[Piece] = []
 
-    def duration(self, value: timedelta) -> str:
-        if self.blank_ranges:
-            return "_"
+    def pieces(self, node: Any) -> list[Piece]:
+        self.emit(node)
+        return self.out
+
+    def duration(self, value: timedelta) -> None:
         if value in self.variables:
-            return self.variables[value]
+            self.out.append((self.variables[value], "_"))
+            return
         sign = "-" if value < timedelta(0) else ""
-        return sign + str(promql_parser.display_duration(abs(value)))
+        self.out.append((sign + str(promql_parser.display_duration(abs(value))), "_"))
 
-    def modifiers(self, node: Any) -> str:
+    def modifiers(self, node: Any) -> None:
         at = node.at
         if at is None and node.offset is None:
-            return ""
-        text = ""
+            return
         if at is not None:
             kind = str(at.type).rsplit(".", 1)[-1]
             if kind == "Start":
-                text += " @ start()"
+                self.out.append(" @ start()")
             elif kind == "End":
-                text += " @ end()"
+                self.out.append(" @ end()")
             else:
-                text += f" @ {at.at.timestamp():.3f}"
+                self.out.append(f" @ {at.at.timestamp():.3f}")
         if node.offset is not None:
-            text += f" offset {self.duration(node.offset)}"
-        return text
+            self.out.append(" offset ")
+            self.duration(node.offset)
 
-    def selector(self, node: Any) -> str:
+    def selector(self, node: Any) -> None:
         groups = node.matchers.or_matchers or [node.matchers.matchers]
         name = node.name
         if name and name not in self.names:
             self.names.append(str(name))
         named = name is not None and _IDENTIFIER_RE.fullmatch(name) is not None
-        rendered_groups = []
+        shown_groups, key_groups = [], []
         for group in groups:
             matchers = [(m.name, _match_op(str(m.op)), m.value) for m in group]
             if name is not None and not named:
                 matchers.insert(0, ("__name__", "=", name))
             if self.drop:
                 matchers = self.undo(matchers)
+            written = ", ".join(f"{_label(label)}{op}{_string(value)}" for label, op, value in matchers)
+            key_groups.append(written)
             if self.extra:  # nothing to add (a plain print, a key): no need to know what is there
                 present = {label for label, _, _ in matchers}
                 metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
-                matchers += [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
-            rendered_groups.append(", ".join(f"{_label(label)}{op}{_string(value)}" for label, op, value in matchers))
-        body = " or ".join(g for g in rendered_groups if g)
+                added = [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
+                if added:
+                    added_text = ", ".join(f"{_label(label)}{op}{_string(value)}" for label, op, value in added)
+                    written = f"{written}, {added_text}" if written else added_text
+            shown_groups.append(written)
         head = name if named else ""
-        return f"{head}{{{body}}}" if body or not head else head
+        shown = _selector_text(head, shown_groups)
+        key = _selector_text(head, key_groups) if shown_groups != key_groups else shown
+        self.out.append(shown if shown == key else (shown, key))
 
     def undo(self, matchers: Matchers) -> Matchers:
         """`matchers` without the longest tail that adding `drop` (as with_matchers does: the ones whose
@@ -116,39 +131,63 @@ class _Printer:
                 return kept
         return matchers
 
-    def print(self, node: Any) -> str:
-        p = self.print
-        if type(node) is promql_parser.VectorSelector:  # the commonest node, first
-            return self.selector(node) + self.modifiers(node)
-        if isinstance(node, promql_parser.NumberLiteral):
-            return _number(node.val)
-        if isinstance(node, promql_parser.StringLiteral):
-            return _string(node.val)
-        if isinstance(node, promql_parser.VectorSelector):
-            return self.selector(node) + self.modifiers(node)
-        if isinstance(node, promql_parser.MatrixSelector):
+    def emit(self, node: Any) -> None:
+        out, emit, kind = self.out, self.emit, type(node)
+        if kind is promql_parser.VectorSelector:  # the commonest node, first
+            self.selector(node)
+            self.modifiers(node)
+        elif kind is promql_parser.MatrixSelector:
             vector = node.vector_selector
-            return f"{self.selector(vector)}[{self.duration(node.range)}]{self.modifiers(vector)}"
-        if isinstance(node, promql_parser.SubqueryExpr):
-            step = self.duration(node.step) if node.step is not None else ""
-            window = self.duration(node.range) if node.range is not None else ""
-            return f"{p(node.expr)}[{window}:{step}]{self.modifiers(node)}"
-        if isinstance(node, promql_parser.ParenExpr):
-            return f"({p(node.expr)})"
-        if isinstance(node, promql_parser.UnaryExpr):
-            return f"-{p(node.expr)}"
-        if isinstance(node, promql_parser.Call):
-            return f"{node.func.name}({', '.join(p(a) for a in node.args)})"
-        if isinstance(node, promql_parser.AggregateExpr):
+            self.selector(vector)
+            out.append("[")
+            self.duration(node.range)
+            out.append("]")
+            self.modifiers(vector)
+        elif kind is promql_parser.Call:
+            out.append(f"{node.func.name}(")
+            for i, argument in enumerate(node.args):
+                if i:
+                    out.append(", ")
+                emit(argument)
+            out.append(")")
+        elif kind is promql_parser.AggregateExpr:
             grouping = ""
             if node.modifier is not None:
                 keyword = "by" if str(node.modifier.type).endswith("By") else "without"
                 grouping = f" {keyword} ({', '.join(node.modifier.labels)}) "
-            param = f"{p(node.param)}, " if node.param is not None else ""
-            return f"{node.op}{grouping}({param}{p(node.expr)})"
-        if isinstance(node, promql_parser.BinaryExpr):
-            return f"{p(node.lhs)} {node.op}{self.binary_modifier(node)} {p(node.rhs)}"
-        raise PromQLError(f"cannot print a {type(node).__name__}")
+            out.append(f"{node.op}{grouping}(")
+            if node.param is not None:
+                emit(node.param)
+                out.append(", ")
+            emit(node.expr)
+            out.append(")")
+        elif kind is promql_parser.BinaryExpr:
+            emit(node.lhs)
+            out.append(f" {node.op}{self.binary_modifier(node)} ")
+            emit(node.rhs)
+        elif kind is promql_parser.NumberLiteral:
+            out.append(_number(node.val))
+        elif kind is promql_parser.StringLiteral:
+            out.append(_string(node.val))
+        elif kind is promql_parser.ParenExpr:
+            out.append("(")
+            emit(node.expr)
+            out.append(")")
+        elif kind is promql_parser.UnaryExpr:
+            out.append("-")
+            emit(node.expr)
+        elif kind is promql_parser.SubqueryExpr:
+            emit(node.expr)
+            out.append("[")
+            if node.range is not None:
+                self.duration(node.range)
+            out.append(":")
+            if node.step is not None:
+                self.duration(node.step)
+            out.append("]")
+            self.modifiers(node)
+        else:
+            raise PromQLError(f"cannot print a {kind.__name__}")
 
     @staticmethod
     def binary_modifier(node: Any) -> str:
@@ -164,6 +203,19 @@ class _Printer:
             keyword = "group_left" if card == "ManyToOne" else "group_right"
             text += f" {keyword} ({', '.join(modifier.group_labels or [])})"
         return text
+
+
+def _selector_text(head: str, groups: list[str]) -> str:
+    body = " or ".join(g for g in groups if g)
+    return f"{head}{{{body}}}" if body or not head else head
+
+
+def _shown(pieces: list[Piece]) -> str:
+    return "".join([piece if type(piece) is str else piece[0] for piece in pieces])
+
+
+def _key(pieces: list[Piece]) -> str:
+    return "".join([piece if type(piece) is str else piece[1] for piece in pieces])
 
 
 def _number(value: float) -> str:
@@ -207,9 +259,9 @@ def _parse_with_variables(text: str) -> tuple[Any, dict[timedelta, str]]:
     return parse_promql(substituted), variables
 
 
-def _print(text: str, *, extra: Matchers, blank_ranges: bool, applies: Applies = _always) -> str:
+def _pieces(text: str, *, extra: Matchers, applies: Applies = _always) -> list[Piece]:
     tree, variables = _parse_with_variables(text)
-    return print_tree(tree, variables, extra=extra, blank_ranges=blank_ranges, applies=applies)
+    return _Printer(variables, extra=extra, applies=applies).pieces(tree)
 
 
 ParsedQuery = tuple[Any, dict[timedelta, str]]  # the tree, and the ranges that stood for Grafana variables
@@ -224,24 +276,25 @@ def parse_query(text: str) -> ParsedQuery | None:
         return None
 
 
-def print_tree(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
-               applies: Applies = _always) -> str:
-    """A tree from `parse_query` printed back: with the `extra` matchers (as `with_matchers` adds
-    them), or with every range blanked (as `expression_key`). RecursionError on absurd nesting."""
-    return print_tree_and_names(tree, variables, extra=extra, blank_ranges=blank_ranges, applies=applies)[0]
+def print_tree(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, applies: Applies = _always) -> str:
+    """A tree from `parse_query` printed back with the `extra` matchers (as `with_matchers` adds
+    them). RecursionError on absurd nesting."""
+    return _shown(_Printer(variables, extra=extra, applies=applies).pieces(tree))
 
 
-def print_tree_and_names(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, blank_ranges: bool,
-                         applies: Applies = _always) -> tuple[str, tuple[str, ...]]:
-    """`print_tree`, and the metric names of the tree's selectors in order of appearance (what
-    `selector_names` finds): the printer meets every selector, left to right."""
-    printer = _Printer(variables, extra=extra, blank_ranges=blank_ranges, applies=applies)
-    return printer.print(tree), tuple(printer.names)
+def shown_key_and_names(tree: Any, variables: dict[timedelta, str], *, extra: Matchers,
+                        applies: Applies = _always) -> tuple[str, str, tuple[str, ...]]:
+    """From one walk of a tree from `parse_query`: `print_tree`, its `expression_key`, and the metric
+    names of its selectors in order of appearance (what `selector_names` finds: the printer meets
+    every selector, left to right). RecursionError on absurd nesting."""
+    printer = _Printer(variables, extra=extra, applies=applies)
+    pieces = printer.pieces(tree)
+    return _shown(pieces), _key(pieces), tuple(printer.names)
 
 
 def print_promql(text: str) -> str:
     """`text` parsed and printed back (canonical spacing); PromQLError when it does not parse."""
-    return _print(text, extra=[], blank_ranges=False)
+    return _shown(_pieces(text, extra=[]))
 
 
 def with_matchers(text: str, matchers: Matchers, applies: Applies = _always) -> str:
@@ -253,7 +306,7 @@ def with_matchers(text: str, matchers: Matchers, applies: Applies = _always) -> 
     if not matchers:
         return text
     try:
-        return _print(text, extra=matchers, blank_ranges=False, applies=applies)
+        return _shown(_pieces(text, extra=matchers, applies=applies))
     except (PromQLError, RecursionError):
         return text
 
@@ -266,8 +319,8 @@ def without_matchers(text: str, matchers: Matchers) -> str:
         return text
     try:
         tree, variables = _parse_with_variables(text)
-        dropped = _Printer(variables, extra=[], blank_ranges=False, drop=matchers).print(tree)
-        kept = _Printer(variables, extra=[], blank_ranges=False).print(tree)
+        dropped = _shown(_Printer(variables, extra=[], drop=matchers).pieces(tree))
+        kept = _shown(_Printer(variables, extra=[]).pieces(tree))
     except (PromQLError, RecursionError):
         return text
     # nothing of the injection there (a dashboard khaosobs did not write): the text as its author wrote it
@@ -279,7 +332,7 @@ def with_range_variable(text: str, window: timedelta, variable: str) -> str | No
     e.g. `[5m]` as `[$window]`; None when it does not parse."""
     try:
         tree, variables = _parse_with_variables(text)
-        return _Printer({**variables, window: variable}, extra=[], blank_ranges=False).print(tree)
+        return _shown(_Printer({**variables, window: variable}, extra=[]).pieces(tree))
     except (PromQLError, RecursionError):
         return None
 
@@ -294,31 +347,9 @@ _MEMO = 1 << 16
 def expression_key(text: str) -> str | None:
     """`text` with every range and offset blanked: queries that differ only there get one key."""
     try:
-        return _print(text, extra=[], blank_ranges=True)
+        return _key(_pieces(text, extra=[]))
     except (PromQLError, RecursionError):
         return None
-
-
-_KEYS_AND_NAMES: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-
-
-def key_and_names(text: str, parsed: ParsedQuery) -> tuple[str | None, tuple[str, ...]]:
-    """`expression_key(text)` and the metric names of its selectors in order of appearance, read
-    from `parsed` (text's `parse_query`) in one print. Memoised by text, as the functions above:
-    both are pure functions of it, asked of the same panel queries by every render a process
-    makes (tests, benchmarks, a long-lived caller). Bounded: emptied when full."""
-    found = _KEYS_AND_NAMES.get(text)
-    if found is None:
-        tree, variables = parsed
-        try:  # the printer meets every selector, left to right: the names come with the key
-            key, names = print_tree_and_names(tree, variables, extra=[], blank_ranges=True)
-            found = (key, names)
-        except RecursionError:
-            found = (None, selector_names(tree))
-        if len(_KEYS_AND_NAMES) >= _MEMO:
-            _KEYS_AND_NAMES.clear()
-        _KEYS_AND_NAMES[text] = found
-    return found
 
 
 COMPARISONS = frozenset({">", ">=", "<", "<="})
@@ -336,7 +367,7 @@ def threshold_comparison(text: str) -> tuple[str, str, float] | None:
     op = str(tree.op)
     if op not in COMPARISONS or (tree.modifier is not None and tree.modifier.return_bool):
         return None
-    key = _Printer(variables, extra=[], blank_ranges=True).print(tree.lhs)
+    key = _key(_Printer(variables, extra=[]).pieces(tree.lhs))
     return key, op, float(tree.rhs.val)
 
 

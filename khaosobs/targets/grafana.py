@@ -11,7 +11,6 @@ derived thresholds, mappings and descriptions follow the rules below and in docs
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 from collections.abc import Callable, Iterator
@@ -43,9 +42,9 @@ from khaosobs.domain.dashboards import (
 from khaosobs.domain.promql_print import (
     Applies,
     Matchers,
-    key_and_names,
     parse_query,
-    print_tree,
+    selector_names,
+    shown_key_and_names,
     with_matchers,
 )
 from khaosobs.domain.units import agreed_unit, derive_unit, observation_unit, tree_unit
@@ -320,12 +319,12 @@ def read_query(text: str, filters: Matchers, applies: Applies, metrics: dict[str
     if parsed is None:  # as each of them answers for text that does not parse
         return QueryReading(text, (), None, derive_unit(text, metrics))
     tree, variables = parsed
-    shown = text
-    if filters:  # without any, with_matchers gives the text as written
-        with contextlib.suppress(RecursionError):  # as with_matchers: the text as written
-            shown = print_tree(tree, variables, extra=filters, blank_ranges=False, applies=applies)
-    key, names = key_and_names(text, parsed)
-    return QueryReading(shown, names, key, tree_unit(tree, metrics))
+    try:
+        shown, key, names = shown_key_and_names(tree, variables, extra=filters, applies=applies)
+    except RecursionError:  # as with_matchers and expression_key: the text as written, no key
+        return QueryReading(text, selector_names(tree), None, tree_unit(tree, metrics))
+    # without filters, with_matchers gives the text as written
+    return QueryReading(shown if filters else text, names, key, tree_unit(tree, metrics))
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,10 @@ from khaosobs.domain.promql import parse_promql
 from khaosobs.domain.promql_print import (
     _string,
     expression_key,
-    key_and_names,
     parse_query,
     print_promql,
-    print_tree_and_names,
     selector_names,
+    shown_key_and_names,
     with_matchers,
     without_matchers,
 )
@@ -125,15 +124,17 @@ def test_without_matchers_undoes_with_matchers(written: str, kept: str) -> None:
 
 
 @pytest.mark.parametrize("expr", [*CASES, "a + a * b", "topk(3, b) / on () sum_over_time(c[5m:1m])", "sum(x) > x"])
-def test_one_print_gives_the_key_and_the_metric_names(expr: str) -> None:
-    """The Grafana target reads a panel query once: its key and metric names come from one print
-    of the tree, the same as the separate expression_key and metric_names."""
+def test_one_walk_gives_the_shown_query_the_key_and_the_metric_names(expr: str) -> None:
+    """The Grafana target reads a panel query once: the query as shown (filters added), its key and
+    its metric names come from one walk of the tree, the same as with_matchers, expression_key and
+    metric_names give separately."""
     parsed = parse_query(expr)
     assert parsed is not None
-    key, names = print_tree_and_names(*parsed, extra=[], blank_ranges=True)
-    assert key == expression_key(expr)
+    shown, key, names = shown_key_and_names(*parsed, extra=FILTERS)
+    assert shown == with_matchers(expr, FILTERS)
+    assert key == expression_key(expr) == shown_key_and_names(*parsed, extra=[])[1]
     assert list(names) == metric_names(expr) == list(selector_names(parsed[0]))
-    assert key_and_names(expr, parsed) == (key, names) == key_and_names(expr, parsed)  # memoised: the same
+    assert shown_key_and_names(*parsed, extra=[])[0] == print_promql(expr)
 
 
 @pytest.mark.parametrize("value", ["", "plain", "ünïcode ✓", 'q"uote', "back\\slash", "new\nline", "tab\t",
