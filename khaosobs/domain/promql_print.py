@@ -105,14 +105,14 @@ class _Printer:
                 matchers.insert(0, ("__name__", "=", name))
             if self.drop:
                 matchers = self.undo(matchers)
-            written = ", ".join(f"{_label(label)}{op}{_string(value)}" for label, op, value in matchers)
+            written = ", ".join(f"{_label(label)}{op}{promql_string(value)}" for label, op, value in matchers)
             key_groups.append(written)
             if self.extra:  # nothing to add (a plain print, a key): no need to know what is there
                 present = {label for label, _, _ in matchers}
                 metric = name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
                 added = [m for m in self.extra if m[0] not in present and self.applies(metric, m[0])]
                 if added:
-                    added_text = ", ".join(f"{_label(label)}{op}{_string(value)}" for label, op, value in added)
+                    added_text = ", ".join(f"{_label(label)}{op}{promql_string(value)}" for label, op, value in added)
                     written = f"{written}, {added_text}" if written else added_text
             shown_groups.append(written)
         head = name if named else ""
@@ -168,7 +168,7 @@ class _Printer:
         elif kind is promql_parser.NumberLiteral:
             out.append(_number(node.val))
         elif kind is promql_parser.StringLiteral:
-            out.append(_string(node.val))
+            out.append(promql_string(node.val))
         elif kind is promql_parser.ParenExpr:
             out.append("(")
             emit(node.expr)
@@ -232,7 +232,8 @@ def _number(value: float) -> str:
 _JSON_ESCAPED_RE = re.compile(r'[\x00-\x1f\\"]')
 
 
-def _string(value: str) -> str:
+def promql_string(value: str) -> str:
+    """A PromQL double-quoted string literal (Go escapes; JSON's are a subset of them)."""
     if _JSON_ESCAPED_RE.search(value) is None:  # most values: json.dumps would only add the quotes
         return f'"{value}"'
     return json.dumps(value, ensure_ascii=False)  # Go's escapes include JSON's
@@ -240,7 +241,7 @@ def _string(value: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 12)  # a few label names, printed in every selector
 def _label(name: str) -> str:
-    return name if _LABEL_RE.fullmatch(name) else _string(name)
+    return name if _LABEL_RE.fullmatch(name) else promql_string(name)
 
 
 def _parse_with_variables(text: str) -> tuple[Any, dict[timedelta, str]]:

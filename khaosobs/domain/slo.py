@@ -19,7 +19,6 @@ error below 1e-6, far under what a burn rate can be measured to.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -30,6 +29,7 @@ import promql_parser
 from khaosobs.domain.durations import duration_ms
 from khaosobs.domain.naming import slo_alert_name, slo_no_data_alert_name
 from khaosobs.domain.promql import PromQLError, parse_promql
+from khaosobs.domain.promql_print import promql_string
 from khaosobs.spec.model import SLO, Metric, Service, SLOAlertOptions, SLOTier
 
 FACTOR_PLACES = 6
@@ -211,7 +211,7 @@ class ParsedSelector:
 
     def text(self, name: str | None = None, extra: tuple[tuple[str, str, str], ...] = ()) -> str:
         """The selector written from its parts (values quoted as PromQL strings)."""
-        parts = [f"{label}{op}{json.dumps(value, ensure_ascii=False)}" for label, op, value in (*self.matchers, *extra)]
+        parts = [f"{label}{op}{promql_string(value)}" for label, op, value in (*self.matchers, *extra)]
         return f"{name or self.name}{{{', '.join(parts)}}}" if parts else (name or self.name)
 
 

@@ -48,12 +48,30 @@ def _builtin_environment() -> jinja2.Environment:
     return _environment(None)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, with `a.b` on the plain dicts targets pass looked up as Jinja would,
+    without the exception: Jinja tries the attribute first and takes the item after its
+    AttributeError, an exception for every field of every rule of a large render."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # a dict has no attribute but its class's: any other name is the item, or undefined
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def _environment(override_dir: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if override_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(override_dir)))
     loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

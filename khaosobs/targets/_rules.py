@@ -7,10 +7,10 @@ A rule is a plain dict the template `_rule_groups.yml.j2` writes: `kind` ("recor
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from khaosobs.domain.annotations import ANNOTATION_FIELDS
+from khaosobs.domain.promql_print import promql_string
 from khaosobs.spec.model import Alert, LogAlert
 
 Rule = dict[str, Any]
@@ -33,11 +33,6 @@ def alert_annotations(alert: Alert | LogAlert) -> dict[str, str]:
     for key, value in alert.annotations.items():
         annotations.setdefault(key, value)  # an explicit field wins over an extra of the same name
     return annotations
-
-
-def promql_string(value: str) -> str:
-    """A PromQL double-quoted string literal (Go escapes; JSON's are a subset of them)."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 def promql_selector(metric: str, labels: dict[str, str]) -> str:

@@ -16,10 +16,10 @@ import yaml
 from khaosobs.domain.dashboards import metric_names
 from khaosobs.domain.promql import parse_promql
 from khaosobs.domain.promql_print import (
-    _string,
     expression_key,
     parse_query,
     print_promql,
+    promql_string,
     selector_names,
     shown_key_and_names,
     with_matchers,
@@ -140,7 +140,7 @@ def test_one_walk_gives_the_shown_query_the_key_and_the_metric_names(expr: str) 
 @pytest.mark.parametrize("value", ["", "plain", "ünïcode ✓", 'q"uote', "back\\slash", "new\nline", "tab\t",
                                    "\x00\x1f\x7f", "\u2028", "$1", "{{le}}", "<&>"])
 def test_strings_are_written_as_json_writes_them(value: str) -> None:
-    assert _string(value) == json.dumps(value, ensure_ascii=False)
+    assert promql_string(value) == json.dumps(value, ensure_ascii=False)
 
 
 def test_expression_keys_ignore_ranges_only() -> None:
