@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from khaosobs.diagnostics import Diagnostic, Location, Severity
 from khaosobs.domain.dashboards import spec_panels
+from khaosobs.domain.gotemplate import ParsedTemplate, parse_template
 from khaosobs.domain.promql_analysis import Analysis, analysis_of
 from khaosobs.domain.routes import ROUTE_ROOT
 from khaosobs.domain.slo import SLOPlan, slo_plan
@@ -56,6 +57,7 @@ class CheckContext:
     loaded: LoadedSpec
     _analyses: dict[str, Analysis] = field(default_factory=dict, init=False, repr=False, compare=False)
     _slo_plans: dict[tuple[int, int], SLOPlan] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _templates: dict[str, ParsedTemplate] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def location(self, path: Path_, *, key: bool = False) -> Location | None:
         return self.loaded.location(path, key=key)
@@ -78,6 +80,15 @@ class CheckContext:
         found = self._analyses.get(text)
         if found is None:
             found = self._analyses[text] = analysis_of(text)
+        return found
+
+    def alert_template(self, text: str) -> ParsedTemplate:
+        """An alert's text parsed as Prometheus' Go templates (`khaosobs.domain.gotemplate.parse_template`),
+        once per distinct text for the check run: alerts repeat their summaries, and two checks (template
+        syntax, template labels) read each one. Shared by them: read it, never change it."""
+        found = self._templates.get(text)
+        if found is None:
+            found = self._templates[text] = parse_template(text)
         return found
 
     def slo_plan(self, service: Service, slo: SLO) -> SLOPlan:

@@ -19,7 +19,6 @@ from khaosobs.checks.context import CheckContext
 from khaosobs.diagnostics import Diagnostic, Location, suggest
 from khaosobs.domain.alerts import alert_labels, slo_alert_labels, slo_tiers
 from khaosobs.domain.annotations import ANNOTATION_FIELDS
-from khaosobs.domain.gotemplate import label_reads
 from khaosobs.domain.labels import (
     UNKNOWN,
     LabelSet,
@@ -168,7 +167,7 @@ def _templates(ctx: CheckContext, path: Path_, alert: Any, known: _AlertLabels) 
     ]
     texts += [((*path, "annotations", key), value) for key, value in alert.annotations.items()]
     for where, text in texts:
-        for read in label_reads(text):
+        for read in ctx.alert_template(text).label_reads:
             if known.result.can_carry(read.label):
                 continue
             rule_label = read.label in alert.labels or read.label in ("severity", "service", "team")

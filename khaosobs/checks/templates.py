@@ -61,7 +61,7 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
     for path, text in alert_texts(ctx):
         if "{{" not in text:
             continue
-        for error in parse_template(text).errors:
+        for error in ctx.alert_template(text).errors:
             yield ctx.error("template-syntax", f"invalid Go template: {error.message}", path,
                             _hint(error.message), location=span_location(ctx.loaded, path, text, error.offset, 1))
 
