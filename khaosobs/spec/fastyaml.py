@@ -77,9 +77,9 @@ def _risky_text(text: str) -> bool:
         if start == match.start() and _starts_value(text, start):
             return True
     risky_number = _RISKY_NUMBER_TOKEN.match
-    for start in _NUMBER_START.finditer(text):
-        match = risky_number(text, start.end() - 1)
-        if match and _starts_value(text, match.start()) and _ends_value(text, match.end()):
+    for candidate in _NUMBER_START.finditer(text):
+        number = risky_number(text, candidate.end() - 1)
+        if number and _starts_value(text, number.start()) and _ends_value(text, number.end()):
             return True
     return False
 
