@@ -34,9 +34,12 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def yaml_string(text: str) -> str:
-    # most text is printable ASCII without quotes or backslashes: nothing to escape, found in C
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
+    # most text is printable ASCII: found in C, and of it only quotes and backslashes are escaped
+    # (as _NEEDS_ESCAPE would: str.replace, not a Python call per quote of a PromQL selector)
+    if text.isascii() and text.isprintable():
+        if '"' not in text and "\\" not in text:
+            return f'"{text}"'
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
 
 

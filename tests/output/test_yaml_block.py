@@ -10,7 +10,7 @@ import yaml_rs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from khaosobs.output.serialise import yaml_block
+from khaosobs.output.serialise import yaml_block, yaml_value
 
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 multiline = st.lists(texts, min_size=1, max_size=4).map(lambda lines: "\n".join(lines) + "\n")
@@ -31,3 +31,16 @@ def test_any_data_reads_back_exactly(data: dict[str, Any]) -> None:
 def test_multiline_text_is_a_literal_block() -> None:
     text = yaml_block({"data": {"rules.yml": "groups:\n  - name: a\n"}})
     assert text == 'data:\n  rules.yml: |\n    groups:\n      - name: a'
+
+
+# quotes and backslashes among printable ASCII (the fast way of `yaml_string`), and anything else
+quoted_texts = st.one_of(texts, st.text(st.sampled_from('"\\ a{}$=~\t\x7f\x85é'), max_size=12))
+
+
+@settings(max_examples=500)
+@given(quoted_texts)
+def test_any_text_is_one_double_quoted_scalar_that_reads_back(text: str) -> None:
+    value = yaml_value(text)
+    assert value.startswith('"') and value.endswith('"')
+    assert yaml.safe_load(f"k: {value}\n") == {"k": text}
+    assert yaml_rs.loads(f"k: {value}\n", parse_datetime=False) == {"k": text}
