@@ -235,6 +235,10 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
         pv, _, _ = timed_process(max(repeat, 5), [promtool, "--version"])
         print(f"  khaosobs --version: {version_s * 1000:7.1f} ms (exit {vcode}); promtool --version: "
               f"{pv * 1000:7.1f} ms; ratio {version_s / pv:.2f}")
+    # what no Python program starts below on this machine: the interpreter and its site hooks (.pth
+    # files of the installed packages, or of the machine), for reading the two ratios above
+    bare_s, _, _ = timed_process(max(repeat, 5), [sys.executable, "-c", "pass"], work, env)
+    print(f"  python3 -c pass (the interpreter and this machine's site hooks): {bare_s * 1000:7.1f} ms")
 
     n = args.profile_size
     print(f"\n== stages, in process, {n} services with kubernetes: and ruler: (every target; best of {repeat})")
