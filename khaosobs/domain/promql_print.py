@@ -277,17 +277,12 @@ def parse_query(text: str) -> ParsedQuery | None:
         return None
 
 
-def print_tree(tree: Any, variables: dict[timedelta, str], *, extra: Matchers, applies: Applies = _always) -> str:
-    """A tree from `parse_query` printed back with the `extra` matchers (as `with_matchers` adds
-    them). RecursionError on absurd nesting."""
-    return _shown(_Printer(variables, extra=extra, applies=applies).pieces(tree))
-
-
 def shown_key_and_names(tree: Any, variables: dict[timedelta, str], *, extra: Matchers,
                         applies: Applies = _always) -> tuple[str, str, tuple[str, ...]]:
-    """From one walk of a tree from `parse_query`: `print_tree`, its `expression_key`, and the metric
-    names of its selectors in order of appearance (what `selector_names` finds: the printer meets
-    every selector, left to right). RecursionError on absurd nesting."""
+    """From one walk of a tree from `parse_query`: the tree printed with the `extra` matchers (as
+    `with_matchers` adds them), its `expression_key`, and the metric names of its selectors in order
+    of appearance (what `selector_names` finds: the printer meets every selector, left to right).
+    RecursionError on absurd nesting."""
     printer = _Printer(variables, extra=extra, applies=applies)
     pieces = printer.pieces(tree)
     return _shown(pieces), _key(pieces), tuple(printer.names)
