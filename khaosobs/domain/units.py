@@ -11,7 +11,7 @@ from typing import Any
 
 import promql_parser
 
-from khaosobs.domain.promql import PromQLError, grafana_substituted, parse_promql
+from khaosobs.domain.promql_print import parse_query
 from khaosobs.spec.model import Metric
 
 # The display unit of a query, read from its PromQL syntax tree (never from regexes over the text):
@@ -74,12 +74,12 @@ def agreed_unit(units: Iterable[str | None]) -> str | None:
 
 
 def derive_unit(expr: str, metrics: dict[str, Metric]) -> str | None:
-    """The Grafana unit id of a PromQL query's result (rules above), or None."""
-    try:
-        tree = parse_promql(grafana_substituted(expr))
-    except PromQLError:  # invalid: the checks report it; no unit, never a crash
+    """The Grafana unit id of a PromQL query's result (rules above), or None. Parsed as the panel
+    rules and printers parse a query (`parse_query`), so the tree is the one they parsed just before."""
+    parsed = parse_query(expr)
+    if parsed is None:  # invalid: the checks report it; no unit, never a crash
         return None
-    return tree_unit(tree, metrics)
+    return tree_unit(parsed[0], metrics)
 
 
 def tree_unit(tree: Any, metrics: dict[str, Metric]) -> str | None:

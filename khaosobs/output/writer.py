@@ -181,6 +181,9 @@ class Planner:
         self._folders: set[str] = set()  # made once each, not once per file
         self._out = f"{outdir}/"
         self._stage = f"{staging.folder}/" if staging is not None else ""
+        # an output folder this render made holds nothing to compare with: no look per file (a
+        # failed stat each, for every file of a first render)
+        self._nothing_on_disk = staging is not None and bool(staging.made)
 
     def add_all(self, files: Iterable[OutputFile]) -> Part:
         for file in files:
@@ -188,12 +191,12 @@ class Planner:
         return self.part
 
     def add(self, file: OutputFile) -> None:
-        path, part = file.path, self.part
+        path, part = _checked(file.path), self.part
         if path in part.rendered:
             raise UnsafePath(f"two outputs claim the same path: {path}")
         part.rendered[path] = file.target
         data = file.content.encode("utf-8")
-        on_disk = _read_bytes(self._out + _checked(path), len(data))
+        on_disk = None if self._nothing_on_disk else _read_bytes(self._out + path, len(data))
         if on_disk == data:
             part.unchanged.append(path)
             return

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,7 +194,9 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard, shared: SpecIndexes | No
         "refresh": dashboard.refresh or "1m",
         "schemaVersion": schema_version(spec),
         "tags": [*dashboard.tags, *([spec.project] if spec.project not in dashboard.tags else [])],
-        "templating": {"list": variables(dashboard, metrics, shared.applies)},
+        # the anchors' metric names from the panels' readings: each query's tree walked once
+        "templating": {"list": variables(dashboard, metrics, shared.applies,
+                                         names_of=lambda expr: context.reading(expr).names)},
         "time": {"from": "now-6h", "to": "now"},
         "timepicker": {},
         "timezone": "browser",
@@ -212,9 +214,11 @@ def _alert_filter(plan: PlannedDashboard) -> str:
 
 
 def variables(dashboard: Dashboard, metrics: dict[str, Metric],
-              applies: Callable[[str | None, str], bool] | None = None) -> list[dict[str, Any]]:
+              applies: Callable[[str | None, str], bool] | None = None,
+              names_of: Callable[[str], Sequence[str]] = metric_names) -> list[dict[str, Any]]:
     """The datasource variable, then one label_values filter per label, each narrowed by the ones
-    before it (instance lists the instances of the chosen jobs)."""
+    before it (instance lists the instances of the chosen jobs). `names_of`: the metric names a
+    query reads, in order of appearance (`metric_names`)."""
     applies = applies or filter_applies(metrics)
     datasources = datasource_variables(dashboard)
     found: list[dict[str, Any]] = [
@@ -224,7 +228,7 @@ def variables(dashboard: Dashboard, metrics: dict[str, Metric],
     prometheus = {"type": "prometheus", "uid": f"${{{datasources['prometheus']}}}"}
     before: list[tuple[str, str, str]] = []
     for label in label_filters(dashboard):
-        anchor = _anchor_metric(dashboard, functools.partial(_has_label, applies, label))
+        anchor = _anchor_metric(dashboard, functools.partial(_has_label, applies, label), names_of)
         selector = with_matchers(anchor, before, applies) if before else anchor
         query = f"label_values({selector}, {label})"
         found.append(
@@ -253,12 +257,13 @@ def _has_label(applies: Callable[[str | None, str], bool], label: str, metric: s
     return applies(metric, label)
 
 
-def _anchor_metric(dashboard: Dashboard, has_label: Callable[[str], bool]) -> str:
+def _anchor_metric(dashboard: Dashboard, has_label: Callable[[str], bool],
+                   names_of: Callable[[str], Sequence[str]]) -> str:
     """The metric a label filter lists its values from: the first the dashboard reads that has
     the label (`up` has job and instance)."""
     for panel, _row in all_panels(dashboard):
         for expr, _ in panel_queries(panel):
-            for name in metric_names(expr):
+            for name in names_of(expr):
                 if has_label(name):
                     return name
     return "up"
