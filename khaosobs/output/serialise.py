@@ -7,6 +7,7 @@ escape `<`, `>` and `&`, which Prometheus and Grafana would then show as escapes
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -136,6 +137,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 _YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 
+@functools.lru_cache(maxsize=1 << 12)  # a manifest's keys are a few names, written over and over
 def yaml_key(key: str) -> str:
     """A mapping key: plain when it can only be read as itself, else double-quoted."""
     if _PLAIN_KEY.fullmatch(key) and key.lower() not in _YAML11_WORDS:
@@ -147,32 +149,40 @@ def yaml_block(value: Any, indent: int = 0) -> str:
     """Block-style YAML for nested data (Kubernetes manifests, prometheus.yml): mappings and lists
     as blocks, every scalar through `yaml_value`, multi-line text as a literal block when it reads
     back exactly. The result parses back to exactly `value`."""
-    return "\n".join(_block_lines(value, indent))
-
-
-def _block_lines(value: Any, indent: int) -> list[str]:
-    pad = " " * indent
     lines: list[str] = []
+    _block(value, indent, " " * indent, lines)
+    return "\n".join(lines)
+
+
+def _block(value: Any, indent: int, first_pad: str, lines: list[str]) -> None:
+    """The lines of `value` at `indent`, appended to `lines` (one list for the whole document, no
+    list per level); `first_pad` starts the first line: the indentation, or `- ` where a mapping is
+    a list item."""
     if isinstance(value, dict) and value:
+        pad = " " * indent
+        lead = first_pad
         for key, item in value.items():
-            lines.extend(_entry(f"{pad}{yaml_key(str(key))}:", item, indent))
+            _entry(f"{lead}{yaml_key(str(key))}:", item, indent, lines)
+            lead = pad
     elif isinstance(value, (list, tuple)) and value:
+        pad = " " * indent
+        item_pad = f"{pad}- "
         for item in value:
             if isinstance(item, dict) and item:
-                nested = _block_lines(item, indent + 2)
-                lines.append(f"{pad}- {nested[0][indent + 2:]}")
-                lines.extend(nested[1:])
+                _block(item, indent + 2, item_pad, lines)
             else:
-                lines.extend(_entry(f"{pad}-", item, indent))
+                _entry(f"{pad}-", item, indent, lines)
     else:
-        lines.append(pad + yaml_value(value))
-    return lines
+        lines.append(first_pad + yaml_value(value))
 
 
-def _entry(head: str, item: Any, indent: int) -> list[str]:
+def _entry(head: str, item: Any, indent: int, lines: list[str]) -> None:
     if isinstance(item, (dict, list, tuple)) and item:
-        return [head, *_block_lines(item, indent + 2)]
-    if isinstance(item, str) and "\n" in item and _literal_block_ok(item):
+        lines.append(head)
+        _block(item, indent + 2, " " * (indent + 2), lines)
+    elif isinstance(item, str) and "\n" in item and _literal_block_ok(item):
         pad = " " * (indent + 2)
-        return [f"{head} |", *[pad + line if line else "" for line in item[:-1].split("\n")]]
-    return [f"{head} {yaml_value(item)}"]
+        lines.append(f"{head} |")
+        lines.extend([pad + line if line else "" for line in item[:-1].split("\n")])
+    else:
+        lines.append(f"{head} {yaml_value(item)}")
