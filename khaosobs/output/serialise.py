@@ -183,6 +183,10 @@ def _entry(head: str, item: Any, indent: int, lines: list[str]) -> None:
     elif isinstance(item, str) and "\n" in item and _literal_block_ok(item):
         pad = " " * (indent + 2)
         lines.append(f"{head} |")
-        lines.extend([pad + line if line else "" for line in item[:-1].split("\n")])
+        body = item[:-1]  # its first and last lines have text (_literal_block_ok)
+        if "\n\n" in body:  # an empty line stays empty, not indented
+            lines.extend([pad + line if line else "" for line in body.split("\n")])
+        else:  # every line indented by one replace, not a string per line (a dashboard's JSON)
+            lines.append(pad + body.replace("\n", "\n" + pad))
     else:
         lines.append(f"{head} {yaml_value(item)}")
