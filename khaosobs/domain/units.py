@@ -46,6 +46,7 @@ BASE_UNITS = (
     ("_joules", "joule"),
     ("_meters", "lengthm"),
 )
+_BASE_UNIT_OF_WORD = {suffix[1:]: unit for suffix, unit in BASE_UNITS}  # "seconds" -> "s": one lookup
 PER_SECOND = {"bytes": "Bps", "bits": "bps", "s": "percentunit", "joule": "watt"}
 EVENTS = "events"  # marker: the series counts something without a unit
 RATE_FUNCTIONS = {"rate", "irate"}
@@ -61,6 +62,10 @@ NO_UNIT_FUNCTIONS = {
     "scalar",
 }
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
+PER_SECOND_OR_INCREASE_FUNCTIONS = RATE_FUNCTIONS | INCREASE_FUNCTIONS
+# node kinds as tuples, built once (a `A | B` union in isinstance is built again at every call)
+_WRAPPERS = (promql_parser.ParenExpr, promql_parser.UnaryExpr, promql_parser.SubqueryExpr)
+_LITERALS = (promql_parser.NumberLiteral, promql_parser.StringLiteral)
 
 
 def common_unit(exprs: list[str], metrics: dict[str, Metric]) -> str | None:
@@ -105,7 +110,7 @@ class _UnitReader:
         self.metrics = metrics
 
     def unit(self, node: Any) -> str | None:
-        if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr | promql_parser.SubqueryExpr):
+        if isinstance(node, _WRAPPERS):
             return self.unit(node.expr)
         if isinstance(node, promql_parser.MatrixSelector):
             return self.unit(node.vector_selector)
@@ -128,13 +133,13 @@ class _UnitReader:
         args = [
             a
             for a in node.args
-            if not isinstance(a, promql_parser.NumberLiteral | promql_parser.StringLiteral)
+            if not isinstance(a, _LITERALS)
         ]
         if func in NO_UNIT_FUNCTIONS or not args:
             return None
         if func in COUNT_FUNCTIONS:
             return EVENTS
-        if func in RATE_FUNCTIONS | INCREASE_FUNCTIONS:
+        if func in PER_SECOND_OR_INCREASE_FUNCTIONS:
             name = _first_selector_name(args[0])
             if name is None:
                 return None
@@ -178,10 +183,8 @@ class _UnitReader:
             metric = self.metrics.get(name)
             if metric is not None and metric.unit:
                 return metric.unit
-        for suffix, unit in BASE_UNITS:
-            if stem.endswith(suffix):
-                return unit
-        return None
+        _, underscore, word = stem.rpartition("_")  # BASE_UNITS' suffixes are one `_word` each
+        return _BASE_UNIT_OF_WORD.get(word) if underscore else None
 
     def series_unit(self, name: str, *, per_second: bool) -> str | None:
         if ":" in name:  # a recording rule, level:metric:operations
