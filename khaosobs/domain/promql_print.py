@@ -415,11 +415,14 @@ def selector_names(tree: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+_ONE_CHILD = (promql_parser.ParenExpr, promql_parser.UnaryExpr, promql_parser.SubqueryExpr)  # built once
+
+
 def children(node: Any) -> list[Any]:
     """The sub-expressions of a node, in the order they are written (and printed)."""
     if isinstance(node, promql_parser.MatrixSelector):
         return [node.vector_selector]
-    if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr | promql_parser.SubqueryExpr):
+    if isinstance(node, _ONE_CHILD):
         return [node.expr]
     if isinstance(node, promql_parser.Call):
         return list(node.args)
