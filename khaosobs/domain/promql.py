@@ -21,6 +21,10 @@ _STRING_OR_COMMENT_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|
 _OPERATOR_RE = re.compile(r"[-+*/%^(\[{=<>!]|\b(?:and|or|unless|atan2)\b")
 _GRAFANA_RANGE_RE = re.compile(r"(?<=[\[:])(\s*)\$(?:\{\w+(?::\w+)?\}|\w+)")
 
+# node kinds, as tuples built once for isinstance (an `A | B` union is built again at every call)
+ONE_CHILD_NODES = (promql_parser.ParenExpr, promql_parser.UnaryExpr, promql_parser.SubqueryExpr)  # `.expr`
+LITERAL_NODES = (promql_parser.NumberLiteral, promql_parser.StringLiteral)
+
 
 class PromQLError(ValueError):
     """An expression that does not parse (or that the parser must not be given)."""

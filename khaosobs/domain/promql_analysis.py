@@ -18,7 +18,7 @@ from typing import Any
 import promql_parser
 
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_RE
-from khaosobs.domain.promql import PromQLError, outside_strings, parse_promql
+from khaosobs.domain.promql import LITERAL_NODES, ONE_CHILD_NODES, PromQLError, outside_strings, parse_promql
 
 # Functions and aggregators the parser knows that Prometheus 2.42 does not: the first release
 # that has them (the experimental ones also need `--enable-feature=promql-experimental-functions`).
@@ -181,9 +181,6 @@ def _result_type(expr: Any) -> str:
     return "vector"
 
 
-_LITERALS = (promql_parser.NumberLiteral, promql_parser.StringLiteral)
-
-
 def _is_scalar(node: Any) -> bool:
     while isinstance(node, (promql_parser.ParenExpr, promql_parser.UnaryExpr)):
         node = node.expr
@@ -222,7 +219,7 @@ class _Walker:
             if isinstance(node, p.MatrixSelector):
                 stack.append((node.vector_selector, quantile, applied, True))
                 continue
-            if isinstance(node, (p.ParenExpr, p.UnaryExpr, p.SubqueryExpr)):
+            if isinstance(node, ONE_CHILD_NODES):
                 stack.append((node.expr, quantile, None, False))
                 continue
             children: list[tuple[Any, Quantile | None, str | None, bool]] = []
@@ -236,7 +233,7 @@ class _Walker:
                     children += [(args[0], None, None, False), (args[1], q, None, False)]
                 else:
                     children += [
-                        (a, None if isinstance(a, _LITERALS) else quantile, name, False) for a in args
+                        (a, None if isinstance(a, LITERAL_NODES) else quantile, name, False) for a in args
                     ]
             elif isinstance(node, p.AggregateExpr):
                 op = str(node.op)

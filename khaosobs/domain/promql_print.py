@@ -24,7 +24,7 @@ from typing import Any
 import promql_parser
 
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_RE
-from khaosobs.domain.promql import PromQLError, parse_promql
+from khaosobs.domain.promql import ONE_CHILD_NODES, PromQLError, parse_promql
 
 _RANGE_VARIABLE_RE = re.compile(r"(?<=[\[:])(\s*)(\$(?:\{\w+(?::\w+)?\}|\w+))")
 _IDENTIFIER_RE = METRIC_NAME_RE  # a name printed bare, else as a __name__ matcher
@@ -415,14 +415,11 @@ def selector_names(tree: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-_ONE_CHILD = (promql_parser.ParenExpr, promql_parser.UnaryExpr, promql_parser.SubqueryExpr)  # built once
-
-
 def children(node: Any) -> list[Any]:
     """The sub-expressions of a node, in the order they are written (and printed)."""
     if isinstance(node, promql_parser.MatrixSelector):
         return [node.vector_selector]
-    if isinstance(node, _ONE_CHILD):
+    if isinstance(node, ONE_CHILD_NODES):
         return [node.expr]
     if isinstance(node, promql_parser.Call):
         return list(node.args)

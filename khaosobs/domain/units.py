@@ -11,6 +11,7 @@ from typing import Any
 
 import promql_parser
 
+from khaosobs.domain.promql import LITERAL_NODES, ONE_CHILD_NODES
 from khaosobs.domain.promql_print import parse_query
 from khaosobs.spec.model import Metric
 
@@ -63,9 +64,6 @@ NO_UNIT_FUNCTIONS = {
 }
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
 PER_SECOND_OR_INCREASE_FUNCTIONS = RATE_FUNCTIONS | INCREASE_FUNCTIONS
-# node kinds as tuples, built once (a `A | B` union in isinstance is built again at every call)
-_WRAPPERS = (promql_parser.ParenExpr, promql_parser.UnaryExpr, promql_parser.SubqueryExpr)
-_LITERALS = (promql_parser.NumberLiteral, promql_parser.StringLiteral)
 
 
 def common_unit(exprs: list[str], metrics: dict[str, Metric]) -> str | None:
@@ -110,7 +108,7 @@ class _UnitReader:
         self.metrics = metrics
 
     def unit(self, node: Any) -> str | None:
-        if isinstance(node, _WRAPPERS):
+        if isinstance(node, ONE_CHILD_NODES):
             return self.unit(node.expr)
         if isinstance(node, promql_parser.MatrixSelector):
             return self.unit(node.vector_selector)
@@ -133,7 +131,7 @@ class _UnitReader:
         args = [
             a
             for a in node.args
-            if not isinstance(a, _LITERALS)
+            if not isinstance(a, LITERAL_NODES)
         ]
         if func in NO_UNIT_FUNCTIONS or not args:
             return None

@@ -181,9 +181,9 @@ class Planner:
         self._folders: set[str] = set()  # made once each, not once per file
         self._out = f"{outdir}/"
         self._stage = f"{staging.folder}/" if staging is not None else ""
-        # an output folder this render made holds nothing to compare with: no look per file (a
-        # failed stat each, for every file of a first render)
-        self._nothing_on_disk = staging is not None and bool(staging.made)
+        # staged in place: the output folder is new, nothing there to compare with, so no look per
+        # file (a failed stat each, for every file of a first render)
+        self._nothing_on_disk = staging is not None and staging.in_place
 
     def add_all(self, files: Iterable[OutputFile]) -> Part:
         for file in files:

@@ -29,7 +29,6 @@ from khaosobs.domain.dashboards import (
     grafana_schema_version,
     is_boolean_gauge,
     label_filters,
-    metric_names,
     only_family,
     panel_ids,
     panel_queries,
@@ -195,8 +194,8 @@ def dashboard_model(spec: Spec, plan: PlannedDashboard, shared: SpecIndexes | No
         "schemaVersion": schema_version(spec),
         "tags": [*dashboard.tags, *([spec.project] if spec.project not in dashboard.tags else [])],
         # the anchors' metric names from the panels' readings: each query's tree walked once
-        "templating": {"list": variables(dashboard, metrics, shared.applies,
-                                         names_of=lambda expr: context.reading(expr).names)},
+        "templating": {"list": variables(dashboard, metrics, lambda expr: context.reading(expr).names,
+                                         shared.applies)},
         "time": {"from": "now-6h", "to": "now"},
         "timepicker": {},
         "timezone": "browser",
@@ -214,8 +213,8 @@ def _alert_filter(plan: PlannedDashboard) -> str:
 
 
 def variables(dashboard: Dashboard, metrics: dict[str, Metric],
-              applies: Callable[[str | None, str], bool] | None = None,
-              names_of: Callable[[str], Sequence[str]] = metric_names) -> list[dict[str, Any]]:
+              names_of: Callable[[str], Sequence[str]],
+              applies: Callable[[str | None, str], bool] | None = None) -> list[dict[str, Any]]:
     """The datasource variable, then one label_values filter per label, each narrowed by the ones
     before it (instance lists the instances of the chosen jobs). `names_of`: the metric names a
     query reads, in order of appearance (`metric_names`)."""
