@@ -298,8 +298,13 @@ def is_boolean_gauge(metric: Metric) -> bool:
     return (
         metric.name == "up"
         or metric.name.endswith(BOOLEAN_GAUGE_SUFFIXES)
-        or _BOOLEAN_HELP_RE.search(metric.help) is not None
+        or _help_says_boolean(metric.help)
     )
+
+
+@functools.lru_cache(maxsize=1 << 12)  # asked for every panel of a gauge; a spec has few distinct helps
+def _help_says_boolean(help_text: str) -> bool:
+    return _BOOLEAN_HELP_RE.search(help_text) is not None
 
 
 def alert_threshold(alert: Alert) -> tuple[str, list[ThresholdStep]] | None:
@@ -364,55 +369,59 @@ def _legend(labels: list[str], fallback: str) -> str:
 
 def overview_dashboard(spec: Spec, service: Service) -> Dashboard:
     """Counters as per-second rates by their labels, histograms as p50/p95/p99 and a heatmap,
-    summaries as their mean, gauges as a stat and a time series; the service's alerts on top."""
+    summaries as their mean, gauges as a stat and a time series; the service's alerts on top.
+
+    Built from the validated spec, so built unchecked (`model_construct`: a thousand services'
+    panels went through the spec's validator at every render); tests/domain/test_dashboards.py
+    validates what it builds."""
     rate = "[$__rate_interval]"
     rows: list[Row] = []
     counters, distributions, gauges = [], [], []
     for metric in service.metrics:
         labels = metric.labels
         if metric.type == "counter":
-            counters.append(Panel(
+            counters.append(Panel.model_construct(
                 title=f"{metric.name} per second",
                 expr=f"{_by(labels)}(rate({metric.name}{rate}))",
                 legend=_legend(labels, metric.name),
             ))
         elif metric.type == "histogram":
             quantiles = [
-                PanelTarget(
+                PanelTarget.model_construct(
                     expr=f"histogram_quantile({q}, sum by (le) (rate({metric.name}_bucket{rate})))",
                     legend=f"p{int(q * 100)}",
                 )
                 for q in (0.5, 0.95, 0.99)
             ]
-            distributions.append(Panel(title=f"{metric.name} p50 / p95 / p99", targets=quantiles))
-            distributions.append(Panel(
+            distributions.append(Panel.model_construct(title=f"{metric.name} p50 / p95 / p99", targets=quantiles))
+            distributions.append(Panel.model_construct(
                 title=f"{metric.name} distribution",
                 type="heatmap",
                 expr=f"sum by (le) (rate({metric.name}_bucket{rate}))",
                 legend="{{le}}",
             ))
         elif metric.type == "summary":
-            distributions.append(Panel(
+            distributions.append(Panel.model_construct(
                 title=f"{metric.name} mean",
                 expr=f"sum(rate({metric.name}_sum{rate})) / sum(rate({metric.name}_count{rate}))",
             ))
         else:
             boolean = is_boolean_gauge(metric)
-            gauges.append(Panel(title=f"{metric.name} now", type="stat",
+            gauges.append(Panel.model_construct(title=f"{metric.name} now", type="stat",
                                 expr=f"{'min' if boolean else 'sum'}({metric.name})", width=6))
-            gauges.append(Panel(title=metric.name, type="state-timeline" if boolean else "timeseries",
+            gauges.append(Panel.model_construct(title=metric.name, type="state-timeline" if boolean else "timeseries",
                                 expr=metric.name, legend=_legend([*labels, "instance"], metric.name),
                                 width=18))
     for title, panels in (("Traffic", counters), ("Distributions", distributions), ("Gauges", gauges)):
         if panels:
-            rows.append(Row(title=title, panels=panels))
+            rows.append(Row.model_construct(title=title, panels=panels))
     if service.slos:
         rows.insert(0, _slo_row(service))
     top: list[Panel] = []
     if service.alerts or service.slos or service.log_alerts:
-        top.append(Panel(title=f"{service.name} alerts", type="alertlist", width=24, height=6,
+        top.append(Panel.model_construct(title=f"{service.name} alerts", type="alertlist", width=24, height=6,
                          description=f"Firing and pending alerts of {service.name}"))
-    return Dashboard(
+    return Dashboard.model_construct(
         title=f"{service.name} overview",
         uid=overview_uid(service.name),
         description=f"Every metric {service.name} declares, built by khaosobs from the spec",
@@ -429,17 +438,17 @@ def _slo_row(service: Service) -> Row:
     for slo in service.slos:
         selector = f'{{service="{service.name}", slo="{slo.name}"}}'  # both slugs: nothing to escape
         legend = _legend(list(slo.group_by), slo.name)
-        panels.append(Panel(
+        panels.append(Panel.model_construct(
             title=f"{slo.name}: SLI over {slo.window}", type="stat", unit="percentunit", width=6, legend=legend,
             expr=f"1 - {naming.SLO_PERIOD_ERROR_RATIO}{selector}",
             description=f"Good events over the last {slo.window}; the objective is {slo.objective:g}%",
         ))
-        panels.append(Panel(
+        panels.append(Panel.model_construct(
             title=f"{slo.name}: error budget left", type="stat", unit="percentunit", width=6, legend=legend,
             expr=f"{naming.SLO_BUDGET_REMAINING}{selector}",
             description=f"Share of the {slo.window} error budget not yet spent (below 0: overspent)",
         ))
-    return Row(title="SLOs", panels=panels)
+    return Row.model_construct(title="SLOs", panels=panels)
 
 
 # --- where an alert is shown -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import promql_parser
 
 from khaosobs.domain.promql import LITERAL_NODES, ONE_CHILD_NODES
-from khaosobs.domain.promql_print import parse_query
+from khaosobs.domain.promql_print import children, parse_query
 from khaosobs.spec.model import Metric
 
 # The display unit of a query, read from its PromQL syntax tree (never from regexes over the text):
@@ -220,16 +220,15 @@ def _selector_name(node: Any) -> str | None:
 
 
 def _first_selector_name(node: Any) -> str | None:
-    """The metric name of the first series selector in `node`, depth first."""
-    found: list[str] = []
-
-    def visit(child: Any) -> bool:
-        if isinstance(child, promql_parser.VectorSelector):
-            name = _selector_name(child)
+    """The metric name of the first series selector in `node`, depth first, children in written
+    order (`promql_print.children`): a stack of nodes, not promql_parser.walk calling back into
+    Python at every node."""
+    pending = [node]
+    while pending:
+        node = pending.pop()
+        if type(node) is promql_parser.VectorSelector:
+            name = _selector_name(node)
             if name:
-                found.append(name)
-                return False
-        return True
-
-    promql_parser.walk(node, visit)
-    return found[0] if found else None
+                return name
+        pending.extend(reversed(children(node)))
+    return None

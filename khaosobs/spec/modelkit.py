@@ -123,6 +123,21 @@ class Model(metaclass=ModelMeta):
         return _from_mirror(mirrored)  # type: ignore[no-any-return]
 
     @classmethod
+    def model_construct(cls, **values: Any) -> typing.Self:
+        """An instance of `values` as they are, defaults for the fields not given, nothing checked
+        (pydantic's `model_construct`): for objects khaosobs builds itself from a validated spec
+        (the overview dashboards' panels, thousands per render), never for input. What they hold is
+        checked by the tests (`tests/spec/test_modelkit.py`) and by the outputs' schemas."""
+        instance = cls.__new__(cls)
+        for name, _key, _check, default, factory in _validator(cls).plan:
+            value = values.get(name, _MISSING)
+            if value is _MISSING:
+                value = default if factory is None else factory()
+            setattr(instance, name, value)
+        instance._source = values
+        return instance
+
+    @classmethod
     def model_json_schema(cls, *, by_alias: bool = True, mode: Literal["validation", "serialization"] = "validation",
                           ) -> dict[str, Any]:
         return _mirror(cls).model_json_schema(by_alias=by_alias, mode=mode)  # type: ignore[no-any-return]

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from benchmarks.workload import khaosobs_spec
 from khaosobs.spec import modelkit
-from khaosobs.spec.model import SLO, Alert, Kubernetes, Metric, Route, SLOTier, Spec
+from khaosobs.spec.model import SLO, Alert, Kubernetes, Metric, Panel, Route, SLOTier, Spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_FILES = sorted([ROOT / "specs" / "strategickhaos.yaml", *(ROOT / "tests" / "specs").glob("*.yaml")])
@@ -158,6 +158,15 @@ def test_aliases_defaults_copies_and_equality() -> None:
     assert route.routes[0].continue_ is True and route.routes[0].routes == []
     with pytest.raises(TypeError):
         hash(route)
+
+
+def test_model_construct_takes_values_as_given_and_fills_defaults() -> None:
+    built = Panel.model_construct(title="t", expr="up", width=6)
+    assert built == Panel(title="t", expr="up", width=6)  # what validating the same values gives
+    assert built.model_fields_set == {"title", "expr", "width"}
+    other = Panel.model_construct(title="u")
+    assert other.targets == [] and other.targets is not built.targets  # a default factory per instance
+    assert Panel.model_construct(title=1).title == 1  # unchecked: for values khaosobs built itself
 
 
 def test_strict_false_is_pydantics_lax_mode() -> None:

@@ -24,7 +24,7 @@ from khaosobs.domain import naming
 from khaosobs.domain import units as _units
 from khaosobs.domain.dashboards import filter_applies, label_filters, panel_ids, panel_queries, planned_dashboards
 from khaosobs.domain.promql_print import with_matchers
-from khaosobs.spec.model import Metric, Panel, Spec
+from khaosobs.spec.model import Dashboard, Metric, Panel, Spec
 from khaosobs.targets import grafana
 from tests.conftest import EXAMPLE_SPECS, ORACLES, ROOT, render_spec, rendered_once, run_khaosobs
 
@@ -697,6 +697,15 @@ def test_overview_dashboards_are_built_from_the_declarations(rendered: Rendered)
     assert exprs["checkout_payment_provider_up now"] == [f"min(checkout_payment_provider_up{{{f}}})"]
     assert _panel(overview, "checkout_payment_provider_up")["type"] == "state-timeline"
     assert [p["title"] for p in overview["panels"] if p["type"] == "row"] == ["Traffic", "Distributions", "Gauges"]
+
+
+@pytest.mark.parametrize("path", SPECS_UNDER_TEST, ids=lambda p: p.stem)
+def test_overview_dashboards_built_unchecked_are_what_the_spec_validator_accepts(path: Path) -> None:
+    """The overview dashboards are built with `model_construct` (nothing checked, for speed): each is
+    what validating its own dump gives, field for field, defaults included."""
+    automatic = [plan.dashboard for plan in planned_dashboards(_spec(path)) if plan.automatic]
+    for dashboard in automatic:
+        assert Dashboard.model_validate(dashboard.model_dump(exclude_unset=True)) == dashboard
 
 
 def test_alerts_link_to_the_panel_showing_them(tmp_path: Path) -> None:
