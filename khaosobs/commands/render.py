@@ -12,14 +12,19 @@ from khaosobs.output.forked import Worker, WorkerFailed, can_fork
 from khaosobs.output.templating import Renderer, make_environment
 from khaosobs.output.writer import Part, Plan, Planner, Staging, combine, read_manifest
 from khaosobs.spec.model import Spec
-from khaosobs.targets import Target, all_targets
+from khaosobs.targets import Share, Target, all_targets
 
 # A large spec renders in two processes: a forked child renders some targets while the parent runs
 # the checks and the other targets. A small spec is not worth a fork. The child always takes Grafana's
 # dashboards (the largest share of the time and of the bytes) and the Kubernetes manifests (they embed
 # the dashboards: one render of them); then what evens out the two shares at 1,000 services, measured:
 ONE_PROCESS_ENV = "KHAOSOBS_ONE_PROCESS"  # set to 1: never fork (a container that counts processes)
-CHILD_TARGETS = frozenset({"grafana", "kubernetes", "prometheus_tests"})  # a render proves and writes
+CHILD_TARGETS = frozenset({"grafana", "kubernetes"})
+# a render proves and writes. The rule tests, whole in the child, left the parent idle for 0.7 s at
+# the end, and whole in the parent, the child for a second: each process renders the tests of
+# half the services (`render_share`, the services interleaved), unless another target embeds them
+SHARED_TARGETS = frozenset({"prometheus_tests"})
+CHILD_SPLIT, PARENT_SPLIT = Share(0, 2), Share(1, 2)
 # `--check` proves and writes nothing, while the parent's checks cost what they cost in a render: the
 # rule tests would overload the child; the instrumentation modules, smaller, even the shares out
 CHECK_CHILD_TARGETS = frozenset({"grafana", "kubernetes", "instrumentation"})
@@ -44,10 +49,16 @@ def target_files(target: Target, spec: Spec, renderer: Renderer, chosen: list[Ta
     return files
 
 
-def files_of(spec: Spec, renderer: Renderer, chosen: list[Target]) -> Iterator[OutputFile]:
-    """The files of the `chosen` targets, one at a time, as they are made; not yet proven."""
+def files_of(spec: Spec, renderer: Renderer, chosen: list[Target],
+             split: dict[str, Share] | None = None) -> Iterator[OutputFile]:
+    """The files of the `chosen` targets, one at a time, as they are made; not yet proven. A target
+    named in `split` gives the files of that share of the services only (`render_share`)."""
     for target in in_render_order(chosen):
-        yield from target_files(target, spec, renderer, chosen)
+        share = split.get(target.name) if split else None
+        if share is not None and target.render_share is not None:
+            yield from target.render_share(spec, renderer, share)
+        else:
+            yield from target_files(target, spec, renderer, chosen)
 
 
 def rendered_files(spec: Spec, spec_source: str, chosen: list[Target], templates: Path | None) -> Iterator[OutputFile]:
@@ -84,6 +95,7 @@ class TreeRender:
         self.staging: Staging | None = None
         self.worker: Worker | None = None
         self._child_share: list[Target] = []
+        self._shared: list[Target] = []  # rendered by both processes, each for its `Share` of the services
         self._started = False
 
     def __enter__(self) -> TreeRender:
@@ -103,27 +115,37 @@ class TreeRender:
             len(spec.services) >= SPLIT_FROM_SERVICES and os.environ.get(ONE_PROCESS_ENV) != "1")
         if not split or not can_fork() or self.worker is not None:
             return
+        chosen = selected_targets(spec, self.targets)
         child = CHECK_CHILD_TARGETS if self.check else CHILD_TARGETS
-        self._child_share = [t for t in selected_targets(spec, self.targets) if t.name in child]
+        # a target another one embeds is rendered whole, in the process of the one embedding it
+        self._shared = [] if self.check else [
+            t for t in chosen if t.name in SHARED_TARGETS and t.render_share is not None
+            and not any(t.name in other.uses for other in chosen)]
+        self._child_share = [t for t in chosen if t.name in child or t in self._shared]
         if self._child_share:
-            share = self._child_share
-            self.worker = Worker(lambda: self._plan_share(spec, spec_source, share))
+            share, child_split = self._child_share, self._split(CHILD_SPLIT)
+            self.worker = Worker(lambda: self._plan_share(spec, spec_source, share, child_split))
 
     def plan(self, spec: Spec, spec_source: str) -> Plan:
         """Every selected target rendered and compared with the tree; what changed is staged."""
         if not self._started:
             self.start(spec, spec_source)
-        own = [t for t in selected_targets(spec, self.targets) if t not in self._child_share]
-        parts = [self._plan_share(spec, spec_source, own)]
+        own = [t for t in selected_targets(spec, self.targets) if t not in self._child_share or t in self._shared]
+        parts = [self._plan_share(spec, spec_source, own, self._split(PARENT_SPLIT))]
         if self.worker is not None:
             parts.append(self._child_part(spec, spec_source))
         return combine(self.outdir, parts, self.previous, self.targets, staging=self.staging, diffs=self.check)
 
-    def _plan_share(self, spec: Spec, spec_source: str, share: list[Target]) -> Part:
-        """The files of `share` compared with the tree; the planner proves those it stages or diffs."""
+    def _split(self, share: Share) -> dict[str, Share]:
+        return {t.name: share for t in self._shared}
+
+    def _plan_share(self, spec: Spec, spec_source: str, share: list[Target],
+                    split: dict[str, Share] | None = None) -> Part:
+        """The files of `share` (of `split`'s targets, those of their share of the services) compared
+        with the tree; the planner proves those it stages or diffs."""
         renderer = Renderer(make_environment(self.templates), spec_source)
         planner = Planner(self.outdir, self.previous, staging=self.staging, diffs=self.check, prove=renderer.prove)
-        return planner.add_all(files_of(spec, renderer, share))
+        return planner.add_all(files_of(spec, renderer, share, split))
 
     def _child_part(self, spec: Spec, spec_source: str) -> Part:
         assert self.worker is not None
@@ -132,7 +154,7 @@ class TreeRender:
         except WorkerFailed:
             # do the child's share here: a bug or a broken override template then fails as it
             # does in one process, with its own exception and message
-            part = self._plan_share(spec, spec_source, self._child_share)
+            part = self._plan_share(spec, spec_source, self._child_share, self._split(CHILD_SPLIT))
         finally:
             self.worker = None
         return part

@@ -10,21 +10,43 @@ A module may also define `by_default(spec: Spec) -> bool`: whether a plain `rend
 And `USES: tuple[str, ...]`: the targets whose files it embeds (Kubernetes' manifests hold the
 rules and dashboards), which it reads through `embedded_files`: rendered in the same process after
 them, it finds their files kept on the renderer instead of rendering them a second time.
+
+And `render_share(spec: Spec, renderer: Renderer, share: Share) -> Iterable[OutputFile]`, for a
+target each of whose files belongs to one service: the files of the services in `share`, so that
+the shares of a partition of the services give `render`'s files between them. A large render
+splits such a target between its two processes (commands/render.py) to even their work out.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
 from khaosobs.output import OutputFile
 from khaosobs.output.templating import Renderer
-from khaosobs.spec.model import Spec
+from khaosobs.spec.model import Service, Spec
+
+
+@dataclass(frozen=True)
+class Share:
+    """The services whose index in the spec leaves `index` when divided by `count`: interleaved, so
+    each share has as many large and small services as the others."""
+
+    index: int = 0
+    count: int = 1
+
+    def services(self, spec: Spec) -> Iterator[tuple[int, Service]]:
+        """(index in the spec, service) of the services in this share, in the spec's order."""
+        return ((i, service) for i, service in enumerate(spec.services) if i % self.count == self.index)
+
+
+EVERY_SERVICE = Share()
 
 RenderFn = Callable[[Spec, Renderer], Iterable[OutputFile]]
+ShareFn = Callable[[Spec, Renderer, Share], Iterable[OutputFile]]
 DefaultFn = Callable[[Spec], bool]
 
 
@@ -39,6 +61,7 @@ class Target:
     render: RenderFn
     by_default: DefaultFn = _always
     uses: tuple[str, ...] = ()
+    render_share: ShareFn | None = None  # its files service by service (see above), when it has it
 
 
 def target_names() -> list[str]:
@@ -50,7 +73,8 @@ def all_targets() -> list[Target]:
     for name in target_names():
         module = importlib.import_module(f"{__name__}.{name}")
         targets.append(Target(module.NAME, module.DESCRIPTION, module.render,
-                              getattr(module, "by_default", _always), getattr(module, "USES", ())))
+                              getattr(module, "by_default", _always), getattr(module, "USES", ()),
+                              getattr(module, "render_share", None)))
     return targets
 
 

@@ -20,6 +20,7 @@ from khaosobs.output.serialise import comment_text
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Service, Spec
 from khaosobs.spec.sources import Path_
+from khaosobs.targets import EVERY_SERVICE, Share
 from khaosobs.targets._rules import promql_selector
 from khaosobs.targets._slo_tests import EVALUATION_MINUTES, slo_tests
 
@@ -58,8 +59,13 @@ class UnitTest:
 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    return render_share(spec, renderer, EVERY_SERVICE)
+
+
+def render_share(spec: Spec, renderer: Renderer, share: Share) -> list[OutputFile]:
+    """The test files of the services in `share`: each service's are its own."""
     files = []
-    for index, service in enumerate(spec.services):
+    for index, service in share.services(spec):
         tests = service_tests(service, index)
         if tests:
             files.append(renderer.file(NAME, "prometheus/tests.yml.j2", prometheus_tests_path(service.name),

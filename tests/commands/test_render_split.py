@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from benchmarks.workload import khaosobs_spec
-from khaosobs.commands.render import SPLIT_FROM_SERVICES, TreeRender
+from khaosobs.commands import render as render_command
+from khaosobs.commands.render import CHILD_SPLIT, PARENT_SPLIT, SHARED_TARGETS, SPLIT_FROM_SERVICES, TreeRender
 from khaosobs.commands.validate import validate_paths
 from khaosobs.output.forked import Worker, WorkerFailed
-from khaosobs.output.templating import RenderBug
+from khaosobs.output.templating import RenderBug, Renderer, make_environment
 from khaosobs.output.writer import STAGING_PREFIX, apply, diff
+from khaosobs.targets import all_targets
+from khaosobs.targets import prometheus as prometheus_target
 from tests.conftest import run_khaosobs
 
 
@@ -56,7 +59,41 @@ def test_two_processes_write_the_bytes_one_process_writes(large_spec: Path, tmp_
     one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
     assert one == two
     assert any(path.startswith("grafana/") for path in two), "the child's share was written"
+    assert any(path.startswith("prometheus/tests/") for path in two), "and the shared target's files"
     assert not [p for p in (tmp_path / "two").iterdir() if p.name.startswith(STAGING_PREFIX)]
+    assert no_child_left()
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_TARGETS))
+def test_a_shared_target_renders_each_service_in_exactly_one_share(large_spec: Path, name: str) -> None:
+    spec = validate_paths([large_spec], run_checks=False).spec
+    assert spec is not None
+    target = next(t for t in all_targets() if t.name == name)
+    assert target.render_share is not None
+    renderer = Renderer(make_environment(), "spec.yaml")
+    whole = {f.path: f.content for f in target.render(spec, renderer)}
+    child, parent = ({f.path: f.content for f in target.render_share(spec, renderer, share)}
+                     for share in (CHILD_SPLIT, PARENT_SPLIT))
+    assert child and parent and not child.keys() & parent.keys()
+    assert {**child, **parent} == whole
+
+
+def test_a_target_another_embeds_is_never_shared(large_spec: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ruler regroups the Prometheus rule files it reads from the same process: were Prometheus
+    shared (given a `render_share` here), the parent's ruler would see half the rules. So it is
+    rendered whole while the ruler is rendered too, and shared otherwise."""
+    spec = validate_paths([large_spec], run_checks=False).spec
+    assert spec is not None
+    monkeypatch.setattr(render_command, "SHARED_TARGETS", frozenset({"prometheus", "prometheus_tests"}))
+    monkeypatch.setattr(prometheus_target, "render_share", lambda spec, renderer, share: [], raising=False)
+    with TreeRender(tmp_path / "out", targets=["prometheus", "ruler", "prometheus_tests"], split=True,
+                    check=False) as render:
+        render.start(spec, "spec.yaml")
+        assert [t.name for t in render._shared] == ["prometheus_tests"]
+    with TreeRender(tmp_path / "out", targets=["prometheus", "prometheus_tests"], split=True) as render:
+        render.start(spec, "spec.yaml")
+        assert sorted(t.name for t in render._shared) == ["prometheus", "prometheus_tests"]
     assert no_child_left()
 
 
