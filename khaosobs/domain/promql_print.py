@@ -24,7 +24,7 @@ from typing import Any
 import promql_parser
 
 from khaosobs.domain.prometheus_names import LABEL_NAME_RE, METRIC_NAME_RE
-from khaosobs.domain.promql import ONE_CHILD_NODES, PromQLError, parse_promql
+from khaosobs.domain.promql import ONE_CHILD_NODES, PARSE_MEMO, PromQLError, parse_promql
 
 _RANGE_VARIABLE_RE = re.compile(r"(?<=[\[:])(\s*)(\$(?:\{\w+(?::\w+)?\}|\w+))")
 _IDENTIFIER_RE = METRIC_NAME_RE  # a name printed bare, else as a __name__ matcher
@@ -245,6 +245,14 @@ def _label(name: str) -> str:
 
 
 def _parse_with_variables(text: str) -> tuple[Any, dict[timedelta, str]]:
+    substituted, variables = _with_sentinels(text) if "$" in text else (text, ())
+    return parse_promql(substituted), dict(variables)
+
+
+@functools.lru_cache(maxsize=PARSE_MEMO)  # as the trees: the checks ask of one panel query in a row
+def _with_sentinels(text: str) -> tuple[str, tuple[tuple[timedelta, str], ...]]:
+    """`text` with each Grafana range variable replaced by a sentinel duration, and (sentinel,
+    variable) for each."""
     variables: dict[timedelta, str] = {}
     by_text: dict[str, str] = {}
 
@@ -256,8 +264,7 @@ def _parse_with_variables(text: str) -> tuple[Any, dict[timedelta, str]]:
             variables[timedelta(milliseconds=ms)] = variable
         return match.group(1) + by_text[variable]
 
-    substituted = _RANGE_VARIABLE_RE.sub(sentinel, text) if "$" in text else text
-    return parse_promql(substituted), variables
+    return _RANGE_VARIABLE_RE.sub(sentinel, text), tuple(variables.items())
 
 
 def _pieces(text: str, *, extra: Matchers, applies: Applies = _always) -> list[Piece]:
