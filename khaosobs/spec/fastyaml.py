@@ -72,12 +72,16 @@ def _ends_value(text: str, end: int) -> bool:
 
 
 def _risky_text(text: str) -> bool:
-    if "<<" in text or _ODD_CHARACTERS.search(text) or _LINE_INDICATOR.search(text):
+    if "<<" in text or _ODD_CHARACTERS.search(text):
         return True
-    for match in _NODE_PROPERTY.finditer(text):
-        start, _ = _token(text, match.start())
-        if start == match.start() and _starts_value(text, start):
-            return True
+    # each regex scan costs more than looking for the characters it needs first (a C loop)
+    if ("%" in text or "?" in text) and _LINE_INDICATOR.search(text):
+        return True
+    if "&" in text or "*" in text or "!" in text:
+        for match in _NODE_PROPERTY.finditer(text):
+            start, _ = _token(text, match.start())
+            if start == match.start() and _starts_value(text, start):
+                return True
     risky_number = _RISKY_NUMBER_TOKEN.match
     starts = (candidate.end() - 1 for candidate in _NUMBER_START.finditer(text))
     for start in itertools.chain((0,), starts):
