@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from khaosobs.output import OutputFile
-from khaosobs.output.forked import Worker, WorkerFailed, can_fork
+from khaosobs.output.forked import Worker, WorkerFailed, WorkQueue, can_fork
 from khaosobs.output.templating import Renderer, make_environment
 from khaosobs.output.writer import Part, Plan, Planner, Staging, combine, read_manifest
-from khaosobs.spec.model import Spec
-from khaosobs.targets import Share, Target, all_targets
+from khaosobs.spec.model import Service, Spec
+from khaosobs.targets import ServicesAt, Share, Target, all_targets
 
 # A large spec renders in two processes: a forked child renders some targets while the parent runs
-# the checks and the other targets. A small spec is not worth a fork. The child always takes Grafana's
+# the checks and the other targets. A small spec is not worth a fork. The child takes Grafana's
 # dashboards (the largest share of the time and of the bytes) and the Kubernetes manifests (they embed
-# the dashboards: one render of them); then what evens out the two shares at 1,000 services, measured:
+# the dashboards: one render of them); with `--check`, which proves and writes nothing while the
+# parent's checks cost what they cost in a render, the instrumentation modules too (measured).
 ONE_PROCESS_ENV = "KHAOSOBS_ONE_PROCESS"  # set to 1: never fork (a container that counts processes)
 CHILD_TARGETS = frozenset({"grafana", "kubernetes"})
-# a render proves and writes. The rule tests, whole in the child, left the parent idle for 0.7 s at
-# the end, and whole in the parent, the child for a second: each process renders the tests of
-# half the services (`render_share`, the services interleaved), unless another target embeds them
-SHARED_TARGETS = frozenset({"prometheus_tests"})
-CHILD_SPLIT, PARENT_SPLIT = Share(0, 2), Share(1, 2)
-# `--check` proves and writes nothing, while the parent's checks cost what they cost in a render: the
-# rule tests would overload the child; the instrumentation modules, smaller, even the shares out
 CHECK_CHILD_TARGETS = frozenset({"grafana", "kubernetes", "instrumentation"})
+# Then, last in each process, the targets whose files are each one service's (`render_share`): both
+# processes take services from one queue (`WorkQueue`) as each gets free, so the two end together
+# whatever the machine and the spec make each share cost (the rule tests, whole in either process or
+# half in each, left one of them idle for 0.5 s to 2 s on this busy VM). Never a target another one
+# embeds: that one reads all of its files in its own process.
+SHARED_TARGETS = frozenset({"prometheus_tests"})
 SPLIT_FROM_SERVICES = 16
 
 
@@ -52,13 +53,26 @@ def target_files(target: Target, spec: Spec, renderer: Renderer, chosen: list[Ta
 def files_of(spec: Spec, renderer: Renderer, chosen: list[Target],
              split: dict[str, Share] | None = None) -> Iterator[OutputFile]:
     """The files of the `chosen` targets, one at a time, as they are made; not yet proven. A target
-    named in `split` gives the files of that share of the services only (`render_share`)."""
-    for target in in_render_order(chosen):
+    named in `split` gives the files of that share of the services only (`render_share`), last."""
+    ordered = in_render_order(chosen)
+    if split:  # no target embeds one in `split` (TreeRender.start): it may come after all of them
+        ordered.sort(key=lambda t: t.name in split)
+    for target in ordered:
         share = split.get(target.name) if split else None
         if share is not None and target.render_share is not None:
             yield from target.render_share(spec, renderer, share)
         else:
             yield from target_files(target, spec, renderer, chosen)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The services this process takes from the queue both processes of a render share."""
+
+    queue: WorkQueue
+
+    def services(self, spec: Spec) -> Iterator[tuple[int, Service]]:
+        return ((i, spec.services[i]) for i in self.queue.take())
 
 
 def rendered_files(spec: Spec, spec_source: str, chosen: list[Target], templates: Path | None) -> Iterator[OutputFile]:
@@ -95,7 +109,8 @@ class TreeRender:
         self.staging: Staging | None = None
         self.worker: Worker | None = None
         self._child_share: list[Target] = []
-        self._shared: list[Target] = []  # rendered by both processes, each for its `Share` of the services
+        self._shared: list[Target] = []  # rendered by both processes, each for the services it takes
+        self._queues: dict[str, WorkQueue] = {}  # of the services, one per `_shared` target
         self._started = False
 
     def __enter__(self) -> TreeRender:
@@ -104,6 +119,8 @@ class TreeRender:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self.worker is not None:
             self.worker.stop()
+        for queue in self._queues.values():
+            queue.close()
         if kind is not None and self.staging is not None:
             self.staging.discard()
 
@@ -117,13 +134,13 @@ class TreeRender:
             return
         chosen = selected_targets(spec, self.targets)
         child = CHECK_CHILD_TARGETS if self.check else CHILD_TARGETS
-        # a target another one embeds is rendered whole, in the process of the one embedding it
-        self._shared = [] if self.check else [
-            t for t in chosen if t.name in SHARED_TARGETS and t.render_share is not None
-            and not any(t.name in other.uses for other in chosen)]
+        self._shared = [t for t in chosen if t.name in SHARED_TARGETS and t.render_share is not None
+                        and not any(t.name in other.uses for other in chosen)]
         self._child_share = [t for t in chosen if t.name in child or t in self._shared]
         if self._child_share:
-            share, child_split = self._child_share, self._split(CHILD_SPLIT)
+            # made before the fork: the child takes from them too
+            self._queues = {t.name: WorkQueue(len(spec.services)) for t in self._shared}
+            share, child_split = self._child_share, self._split()
             self.worker = Worker(lambda: self._plan_share(spec, spec_source, share, child_split))
 
     def plan(self, spec: Spec, spec_source: str) -> Plan:
@@ -131,13 +148,14 @@ class TreeRender:
         if not self._started:
             self.start(spec, spec_source)
         own = [t for t in selected_targets(spec, self.targets) if t not in self._child_share or t in self._shared]
-        parts = [self._plan_share(spec, spec_source, own, self._split(PARENT_SPLIT))]
+        parts = [self._plan_share(spec, spec_source, own, self._split())]
         if self.worker is not None:
             parts.append(self._child_part(spec, spec_source))
         return combine(self.outdir, parts, self.previous, self.targets, staging=self.staging, diffs=self.check)
 
-    def _split(self, share: Share) -> dict[str, Share]:
-        return {t.name: share for t in self._shared}
+    def _split(self) -> dict[str, Share]:
+        """The shared targets, each for the services this process takes from its queue."""
+        return {name: Queued(queue) for name, queue in self._queues.items()}
 
     def _plan_share(self, spec: Spec, spec_source: str, share: list[Target],
                     split: dict[str, Share] | None = None) -> Part:
@@ -154,7 +172,11 @@ class TreeRender:
         except WorkerFailed:
             # do the child's share here: a bug or a broken override template then fails as it
             # does in one process, with its own exception and message
-            part = self._plan_share(spec, spec_source, self._child_share, self._split(CHILD_SPLIT))
+            # (of a shared target, the services this process did not take from its queue: the child's)
+            every = frozenset(range(len(spec.services)))
+            rest: dict[str, Share] = {name: ServicesAt(every - frozenset(queue.taken))
+                                      for name, queue in self._queues.items()}
+            part = self._plan_share(spec, spec_source, self._child_share, rest)
         finally:
             self.worker = None
         return part

@@ -12,7 +12,7 @@ import contextlib
 import os
 import pickle
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -76,3 +76,44 @@ class Worker:
         if not self._done:
             os.waitpid(self.pid, 0)
             self._done = True
+
+
+class WorkQueue:
+    """The numbers 0..count-1, for the processes of one fork to take from as each gets free: made
+    before the fork, so whichever process ends its own work first takes more of the shared work,
+    whatever the machine or the spec makes each process's share cost.
+
+    A pipe of 4-byte records, filled and closed for writing before the fork: a read of one record
+    takes it (the kernel copies a pipe read under the pipe's lock, so two readers never get the same
+    record), and a process that dies holds nothing the other waits for. At most MAX_RECORDS records,
+    one write below PIPE_BUF: each record stands for `chunk` consecutive numbers.
+    """
+
+    MAX_RECORDS = 1024
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.chunk = max(1, -(-count // self.MAX_RECORDS))
+        read_end, write_end = os.pipe()
+        try:
+            os.write(write_end, b"".join(start.to_bytes(4, "little") for start in range(0, count, self.chunk)))
+        finally:
+            os.close(write_end)
+        self._read_end: int | None = read_end
+        self.taken: list[int] = []  # the numbers this process took (a forked child starts with a copy)
+
+    def take(self) -> Iterator[int]:
+        """The numbers this process takes, one at a time, until none is left."""
+        while self._read_end is not None:
+            record = os.read(self._read_end, 4)
+            if not record:
+                return
+            start = int.from_bytes(record, "little")
+            for number in range(start, min(start + self.chunk, self.count)):
+                self.taken.append(number)
+                yield number
+
+    def close(self) -> None:
+        if self._read_end is not None:
+            os.close(self._read_end)
+            self._read_end = None

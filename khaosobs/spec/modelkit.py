@@ -129,7 +129,7 @@ class Model(metaclass=ModelMeta):
         (the overview dashboards' panels, thousands per render), never for input. What they hold is
         checked by the tests (`tests/spec/test_modelkit.py`) and by the outputs' schemas."""
         instance = cls.__new__(cls)
-        for name, _key, _check, default, factory in _validator(cls).plan:
+        for name, _key, _checker, default, factory in _validator(cls).plan:
             value = values.get(name, _MISSING)
             if value is _MISSING:
                 value = default if factory is None else factory()

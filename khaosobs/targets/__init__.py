@@ -14,7 +14,8 @@ them, it finds their files kept on the renderer instead of rendering them a seco
 And `render_share(spec: Spec, renderer: Renderer, share: Share) -> Iterable[OutputFile]`, for a
 target each of whose files belongs to one service: the files of the services in `share`, so that
 the shares of a partition of the services give `render`'s files between them. A large render
-splits such a target between its two processes (commands/render.py) to even their work out.
+shares such a target between its two processes (commands/render.py): each takes services from one
+queue as it gets free, which evens their work out.
 """
 
 from __future__ import annotations
@@ -24,26 +25,32 @@ import pkgutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Protocol
 
 from khaosobs.output import OutputFile
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Service, Spec
 
 
-@dataclass(frozen=True)
-class Share:
-    """The services whose index in the spec leaves `index` when divided by `count`: interleaved, so
-    each share has as many large and small services as the others."""
+class Share(Protocol):
+    """Some of a spec's services, for `render_share`."""
 
-    index: int = 0
-    count: int = 1
+    def services(self, spec: Spec) -> Iterable[tuple[int, Service]]:
+        """(index in the spec, service) of each service of this share."""
+        ...
+
+
+@dataclass(frozen=True)
+class ServicesAt:
+    """The services at `indexes` in the spec (None: every service), in the spec's order."""
+
+    indexes: frozenset[int] | None = None
 
     def services(self, spec: Spec) -> Iterator[tuple[int, Service]]:
-        """(index in the spec, service) of the services in this share, in the spec's order."""
-        return ((i, service) for i, service in enumerate(spec.services) if i % self.count == self.index)
+        return ((i, s) for i, s in enumerate(spec.services) if self.indexes is None or i in self.indexes)
 
 
-EVERY_SERVICE = Share()
+EVERY_SERVICE = ServicesAt()
 
 RenderFn = Callable[[Spec, Renderer], Iterable[OutputFile]]
 ShareFn = Callable[[Spec, Renderer, Share], Iterable[OutputFile]]

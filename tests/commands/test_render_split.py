@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks.workload import khaosobs_spec
 from khaosobs.commands import render as render_command
-from khaosobs.commands.render import CHILD_SPLIT, PARENT_SPLIT, SHARED_TARGETS, SPLIT_FROM_SERVICES, TreeRender
+from khaosobs.commands.render import SHARED_TARGETS, SPLIT_FROM_SERVICES, TreeRender
 from khaosobs.commands.validate import validate_paths
-from khaosobs.output.forked import Worker, WorkerFailed
+from khaosobs.output.forked import Worker, WorkerFailed, WorkQueue
 from khaosobs.output.templating import RenderBug, Renderer, make_environment
 from khaosobs.output.writer import STAGING_PREFIX, apply, diff
-from khaosobs.targets import all_targets
+from khaosobs.targets import ServicesAt, all_targets
 from khaosobs.targets import prometheus as prometheus_target
+from khaosobs.targets import prometheus_tests as prometheus_tests_target
 from tests.conftest import run_khaosobs
 
 
@@ -72,10 +75,49 @@ def test_a_shared_target_renders_each_service_in_exactly_one_share(large_spec: P
     assert target.render_share is not None
     renderer = Renderer(make_environment(), "spec.yaml")
     whole = {f.path: f.content for f in target.render(spec, renderer)}
-    child, parent = ({f.path: f.content for f in target.render_share(spec, renderer, share)}
-                     for share in (CHILD_SPLIT, PARENT_SPLIT))
-    assert child and parent and not child.keys() & parent.keys()
-    assert {**child, **parent} == whole
+    even = frozenset(range(0, len(spec.services), 2))
+    odd = frozenset(range(len(spec.services))) - even
+    first, second = ({f.path: f.content for f in target.render_share(spec, renderer, ServicesAt(indexes))}
+                     for indexes in (even, odd))
+    assert first and second and not first.keys() & second.keys()
+    assert {**first, **second} == whole
+
+
+def test_two_processes_take_each_piece_of_work_once(tmp_path: Path) -> None:
+    for count in (0, 5, WorkQueue.MAX_RECORDS * 3 + 7):  # the last in chunks of four
+        queue = WorkQueue(count)
+        child = Worker(lambda queue=queue: list(queue.take()))
+        mine = list(queue.take())
+        theirs = child.result()
+        assert sorted(mine + theirs) == list(range(count)) and queue.taken == mine
+        assert list(queue.take()) == []  # drained
+        queue.close()
+    dead = WorkQueue(10)
+    with pytest.raises(WorkerFailed):
+        Worker(lambda: [next(dead.take()), os._exit(9)]).result()  # a taker that dies holds nothing
+    assert len(list(dead.take())) == 9
+    dead.close()
+    assert no_child_left()
+
+
+def test_a_child_that_fails_midway_through_a_shared_target_is_made_up_for(
+        large_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child takes some services' tests and dies: the parent renders the services it did not
+    take itself, and the tree is the one process's."""
+    parent = os.getpid()
+    rendered = prometheus_tests_target.render_share
+
+    def dies_in_the_child(spec: Any, renderer: Any, share: Any) -> Iterator[Any]:
+        for number, file in enumerate(rendered(spec, renderer, share)):
+            if os.getpid() != parent and number == 2:
+                os._exit(7)
+            yield file
+
+    monkeypatch.setattr(prometheus_tests_target, "render_share", dies_in_the_child)
+    render_tree(large_spec, tmp_path / "two", split=True)
+    render_tree(large_spec, tmp_path / "one", split=False)
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+    assert no_child_left()
 
 
 def test_a_target_another_embeds_is_never_shared(large_spec: Path, tmp_path: Path,
