@@ -18,17 +18,15 @@ from khaosobs.targets import ServicesAt, Share, Target, all_targets
 # A large spec renders in two processes: a forked child renders some targets while the parent runs
 # the checks and the other targets. A small spec is not worth a fork. The child takes Grafana's
 # dashboards (the largest share of the time and of the bytes) and the Kubernetes manifests (they embed
-# the dashboards: one render of them); with `--check`, which proves and writes nothing while the
-# parent's checks cost what they cost in a render, the instrumentation modules too (measured).
+# the dashboards: one render of them).
 ONE_PROCESS_ENV = "KHAOSOBS_ONE_PROCESS"  # set to 1: never fork (a container that counts processes)
 CHILD_TARGETS = frozenset({"grafana", "kubernetes"})
-CHECK_CHILD_TARGETS = frozenset({"grafana", "kubernetes", "instrumentation"})
 # Then, last in each process, the targets whose files are each one service's (`render_share`): both
-# processes take services from one queue (`WorkQueue`) as each gets free, so the two end together
-# whatever the machine and the spec make each share cost (the rule tests, whole in either process or
-# half in each, left one of them idle for 0.5 s to 2 s on this busy VM). Never a target another one
-# embeds: that one reads all of its files in its own process.
-SHARED_TARGETS = frozenset({"prometheus_tests"})
+# processes take services from one queue per target (`WorkQueue`) as each gets free, so the two end
+# together whatever the machine, the spec and `--check` make each share cost (fixed shares left one
+# process idle for 0.5 s to 2 s on this busy VM). Never a target another one embeds (Loki's rules in
+# Kubernetes' ConfigMaps): that one reads all of its files in its own process.
+SHARED_TARGETS = frozenset({"instrumentation", "loki", "prometheus_tests", "telemetry"})
 SPLIT_FROM_SERVICES = 16
 
 
@@ -133,10 +131,9 @@ class TreeRender:
         if not split or not can_fork() or self.worker is not None:
             return
         chosen = selected_targets(spec, self.targets)
-        child = CHECK_CHILD_TARGETS if self.check else CHILD_TARGETS
         self._shared = [t for t in chosen if t.name in SHARED_TARGETS and t.render_share is not None
                         and not any(t.name in other.uses for other in chosen)]
-        self._child_share = [t for t in chosen if t.name in child or t in self._shared]
+        self._child_share = [t for t in chosen if t.name in CHILD_TARGETS or t in self._shared]
         if self._child_share:
             # made before the fork: the child takes from them too
             self._queues = {t.name: WorkQueue(len(spec.services)) for t in self._shared}

@@ -8,6 +8,7 @@ from khaosobs.domain.naming import instrumentation_path, python_metric_identifie
 from khaosobs.output import OutputFile
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Metric, Service, Spec
+from khaosobs.targets import EVERY_SERVICE, Share
 
 NAME = "instrumentation"
 DESCRIPTION = "Python prometheus_client metric definitions, one module per service with metrics"
@@ -15,10 +16,15 @@ CLASSES = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram", "su
 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    return render_share(spec, renderer, EVERY_SERVICE)
+
+
+def render_share(spec: Spec, renderer: Renderer, share: Share) -> list[OutputFile]:
+    """The modules of the services in `share`: one per service."""
     return [
         renderer.file(NAME, "instrumentation/metrics.py.j2", instrumentation_path(service.name), "python",
                       **module_context(service))
-        for service in spec.services
+        for _, service in share.services(spec)
         if service.metrics
     ]
 

@@ -7,6 +7,7 @@ from khaosobs.domain.naming import loki_rules_path
 from khaosobs.output import OutputFile
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Spec
+from khaosobs.targets import EVERY_SERVICE, Share
 from khaosobs.targets._rules import alert_annotations, alert_rule
 
 NAME = "loki"
@@ -14,8 +15,13 @@ DESCRIPTION = "Loki ruler rule files (log alerts in LogQL), one per service with
 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    return render_share(spec, renderer, EVERY_SERVICE)
+
+
+def render_share(spec: Spec, renderer: Renderer, share: Share) -> list[OutputFile]:
+    """The rule files of the services in `share`: one per service with log alerts."""
     files = []
-    for service in spec.services:
+    for _, service in share.services(spec):
         if not service.log_alerts:
             continue
         rules = [

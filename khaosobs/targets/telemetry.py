@@ -16,16 +16,22 @@ from khaosobs.domain.naming import telemetry_module_path
 from khaosobs.output import OutputFile
 from khaosobs.output.templating import Renderer
 from khaosobs.spec.model import Service, Spec
+from khaosobs.targets import EVERY_SERVICE, Share
 
 NAME = "telemetry"
 DESCRIPTION = "Python telemetry bootstrap per service: OTel traces over OTLP/HTTP and JSON logs with trace ids"
 
 
 def render(spec: Spec, renderer: Renderer) -> list[OutputFile]:
+    return render_share(spec, renderer, EVERY_SERVICE)
+
+
+def render_share(spec: Spec, renderer: Renderer, share: Share) -> list[OutputFile]:
+    """The modules of the services in `share`: one per service."""
     return [
         renderer.file(NAME, "instrumentation/telemetry.py.j2", telemetry_module_path(service.name), "python",
                       **module_context(spec, service))
-        for service in spec.services
+        for _, service in share.services(spec)
     ]
 
 
