@@ -372,7 +372,7 @@ def overview_dashboard(spec: Spec, service: Service) -> Dashboard:
     summaries as their mean, gauges as a stat and a time series; the service's alerts on top.
 
     Built from the validated spec, so built unchecked (`model_construct`: a thousand services'
-    panels went through the spec's validator at every render); tests/domain/test_dashboards.py
+    panels went through the spec's validator at every render); tests/targets/test_grafana.py
     validates what it builds."""
     rate = "[$__rate_interval]"
     rows: list[Row] = []
@@ -393,7 +393,8 @@ def overview_dashboard(spec: Spec, service: Service) -> Dashboard:
                 )
                 for q in (0.5, 0.95, 0.99)
             ]
-            distributions.append(Panel.model_construct(title=f"{metric.name} p50 / p95 / p99", targets=quantiles))
+            distributions.append(Panel.model_construct(title=f"{metric.name} p50 / p95 / p99",
+                                                       targets=quantiles))
             distributions.append(Panel.model_construct(
                 title=f"{metric.name} distribution",
                 type="heatmap",
@@ -408,10 +409,11 @@ def overview_dashboard(spec: Spec, service: Service) -> Dashboard:
         else:
             boolean = is_boolean_gauge(metric)
             gauges.append(Panel.model_construct(title=f"{metric.name} now", type="stat",
-                                expr=f"{'min' if boolean else 'sum'}({metric.name})", width=6))
-            gauges.append(Panel.model_construct(title=metric.name, type="state-timeline" if boolean else "timeseries",
-                                expr=metric.name, legend=_legend([*labels, "instance"], metric.name),
-                                width=18))
+                                                expr=f"{'min' if boolean else 'sum'}({metric.name})", width=6))
+            gauges.append(Panel.model_construct(title=metric.name,
+                                                type="state-timeline" if boolean else "timeseries",
+                                                expr=metric.name, legend=_legend([*labels, "instance"], metric.name),
+                                                width=18))
     for title, panels in (("Traffic", counters), ("Distributions", distributions), ("Gauges", gauges)):
         if panels:
             rows.append(Row.model_construct(title=title, panels=panels))
@@ -420,7 +422,7 @@ def overview_dashboard(spec: Spec, service: Service) -> Dashboard:
     top: list[Panel] = []
     if service.alerts or service.slos or service.log_alerts:
         top.append(Panel.model_construct(title=f"{service.name} alerts", type="alertlist", width=24, height=6,
-                         description=f"Firing and pending alerts of {service.name}"))
+                                         description=f"Firing and pending alerts of {service.name}"))
     return Dashboard.model_construct(
         title=f"{service.name} overview",
         uid=overview_uid(service.name),

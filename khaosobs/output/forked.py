@@ -86,7 +86,7 @@ class WorkQueue:
     A pipe of 4-byte records, filled and closed for writing before the fork: a read of one record
     takes it (the kernel copies a pipe read under the pipe's lock, so two readers never get the same
     record), and a process that dies holds nothing the other waits for. At most MAX_RECORDS records,
-    one write below PIPE_BUF: each record stands for `chunk` consecutive numbers.
+    one write of at most PIPE_BUF (4,096 bytes): each record stands for `chunk` consecutive numbers.
     """
 
     MAX_RECORDS = 1024
