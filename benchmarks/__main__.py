@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.workload import khaosobs_spec, metrics_forge_services
+from benchmarks.workload import SHAPES, khaosobs_spec, metrics_forge_services, shaped_spec
 from khaosobs.commands.render import ONE_PROCESS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,11 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-forge", action="store_true", help="skip the metrics-forge comparison")
     parser.add_argument("--forge-venv", type=Path, default=DEFAULT_FORGE_VENV,
                         help="the venv metrics-forge 1.0.0 is installed into when it is not on PATH")
+    parser.add_argument("--shape-size", type=int, default=1000,
+                        help="routes, alerts, panels, SLOs and inhibit rules of the other axes' smaller spec")
     parser.add_argument("--quick", action="store_true",
                         help="a small run: sizes 50,150, once each, profile at 150")
     args = parser.parse_args(argv)
     if args.quick:
-        args.sizes, args.repeat, args.profile_size = "50,150", 1, 150
+        args.sizes, args.repeat, args.profile_size, args.shape_size = "50,150", 1, 150, 50
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="khaosobs-bench-"))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -220,6 +222,23 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
     for small, large in itertools.pairwise(ordered):
         print(f"  growth {large}/{small}: {render_times[large] / render_times[small]:.2f} "
               f"(linear: {large / small:.2f})")
+
+    print(f"\n== growth along the other axes: one service with {args.shape_size} and "
+          f"{3 * args.shape_size} of each (render, best of {repeat})")
+    for shape in SHAPES:
+        times = []
+        for n in (args.shape_size, 3 * args.shape_size):
+            folder = work / f"{shape}-{n}"
+            folder.mkdir()
+            (folder / "spec.yaml").write_text(shaped_spec(shape, n), encoding="utf-8")
+            out = folder / "generated"
+            seconds, code, _ = timed_process(repeat, khaosobs_cmd("render", "spec.yaml", "-o", out), folder, env,
+                                             setup=functools.partial(set_aside, out))
+            if code:
+                print(f"khaosobs render failed on {n} {shape} (exit {code})", file=sys.stderr)
+                return 1
+            times.append(seconds)
+        print(f"  {shape:<12} {times[0]:6.2f} s -> {times[1]:6.2f} s: growth {times[1] / times[0]:.2f} (linear: 3.00)")
 
     print("\n== start-up")
     one = work / "one.yaml"

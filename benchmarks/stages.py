@@ -72,13 +72,16 @@ def call_counts(spec_path: Path, out: Path) -> dict[str, int]:
     return counts
 
 
-if __name__ == "__main__":  # python3 -m benchmarks.stages SERVICES WORKDIR: the counts (every target), as JSON
+if __name__ == "__main__":
+    # python3 -m benchmarks.stages SERVICES WORKDIR, or SHAPE:N WORKDIR (benchmarks.workload.shaped_spec):
+    # the counts (every target), as JSON
     import json
     import sys
 
-    from benchmarks.workload import khaosobs_spec
+    from benchmarks.workload import khaosobs_spec, shaped_spec
 
-    services, work = int(sys.argv[1]), Path(sys.argv[2])
+    size, work = sys.argv[1], Path(sys.argv[2])
+    shape, _, n = size.rpartition(":")
     spec = work / "spec.yaml"
-    spec.write_text(khaosobs_spec(services, deploy=True), encoding="utf-8")
+    spec.write_text(shaped_spec(shape, int(n)) if shape else khaosobs_spec(int(n), deploy=True), encoding="utf-8")
     sys.stdout.write(json.dumps(call_counts(spec, work / "generated")) + "\n")

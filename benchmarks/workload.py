@@ -128,3 +128,56 @@ def metrics_forge_services(services: int) -> str:
             f"  labels: {{app: {name}}}",
         ]
     return "\n".join(lines) + "\n"
+
+
+# --- Other axes than the number of services ---------------------------------------------------------
+# One service (and so no fork), grown along one axis: a step that is linear in the services can still
+# be quadratic in the routes of a tree, the alerts of a service or the panels of a dashboard.
+SHAPES = ("routes", "alerts", "panels", "slos", "inhibitions")
+
+
+def shaped_spec(shape: str, n: int) -> str:
+    """A valid spec of one service (every target: `kubernetes:` and `ruler:` set) with `n` of `shape`:
+    - routes: n team routes, each with two child routes, and n receivers no alert reaches (each one
+      then asks which route shadows it);
+    - alerts: n alerts of the service; panels: one dashboard of n panels; slos: n SLOs;
+    - inhibitions: n inhibit rules between n + 1 alerts."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r}: one of {', '.join(SHAPES)}")
+    alerts = n + 1 if shape in ("alerts", "inhibitions") else 3
+    lines = ["version: 1", f"project: shape-{shape}", "kubernetes:", "  namespace: observability",
+             "ruler: {namespaces: team}", "services:", "  - name: api", "    team: web", "    metrics:",
+             "      - {name: api_requests_total, type: counter, help: Requests, labels: [route, code]}",
+             "      - {name: api_duration_seconds, type: histogram, help: Duration, labels: [route]}"]
+    lines += [f"      - {{name: api_queue{q}, type: gauge, help: Queue {q}, labels: [queue]}}" for q in range(10)]
+    lines.append("    alerts:")
+    for a in range(alerts):
+        lines += [f"      - name: Api{a}", f"        expr: api_queue{a % 10} > {a}", "        for: 5m",
+                  "        severity: warning", '        summary: "queue at {{ $value }}"']
+    if shape == "slos":
+        lines.append("    slos:")
+        for s in range(n):
+            lines += [f"      - name: route-{s}", "        objective: 99.5", "        window: 30d", "        sli:",
+                      f'          errors: api_requests_total{{code=~"5..", route="r{s}"}}',
+                      f'          total: api_requests_total{{route="r{s}"}}']
+    if shape == "panels":
+        lines += ["dashboards:", "  - title: api", "    panels:"]
+        lines += [f"      - {{title: Queue {p}, unit: short, "
+                  f"expr: 'sum by (queue) (api_queue{p % 10}{{queue=\"q{p}\"}})'}}" for p in range(n)]
+    receivers = n if shape == "routes" else 0
+    lines += ["alerting:", "  receivers:", "    - name: default", '      webhook: {url: "http://gateway.internal/alert"}']
+    for r in range(receivers):
+        lines += [f"    - name: team-{r}", '      webhook: {url: "http://gateway.internal/alert"}']
+    lines += ["  route:", "    receiver: default", "    group_by: [alertname, service]"]
+    if receivers:
+        lines.append("    routes:")
+        for r in range(receivers):
+            lines += [f"      - matchers: ['team=\"team-{r}\"']", f"        receiver: team-{r}", "        routes:",
+                      "          - matchers: ['severity=\"critical\"']", "            continue: true",
+                      f"          - matchers: ['queue=~\"q{r}.*\"']"]
+    if shape == "inhibitions":
+        lines.append("  inhibit_rules:")
+        for i in range(n):
+            lines += [f"    - source_matchers: ['alertname=\"Api{i}\"']",
+                      f"      target_matchers: ['alertname=\"Api{i + 1}\"']", "      equal: [service]"]
+    return "\n".join(lines) + "\n"

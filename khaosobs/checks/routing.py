@@ -14,10 +14,10 @@ from khaosobs.domain.routing import (
     MATCHER_HINT,
     ROOT_PATH,
     MatcherError,
+    Shadows,
     build_tree,
     route_alerts,
     route_problems,
-    shadowing_route,
 )
 
 
@@ -49,12 +49,12 @@ def check(ctx: CheckContext) -> Iterable[Diagnostic]:
         return
     reached = {receiver for item in routed for receiver in item.receivers}
     default = tree.receiver
-    labels = [item.labels for item in routed]
+    shadows: Shadows | None = None  # made when a receiver is unreached
     for i, receiver in enumerate(alerting.receivers):
         # the root's receiver is the catch-all for alerts from outside the spec: unreached is normal
         if receiver.name not in reached and receiver.name != default:
-            shadow = next((found for node in tree.walk() if node.receiver == receiver.name and not node.is_root
-                           and (found := shadowing_route(tree, node, labels)) is not None), None)
+            shadows = shadows or Shadows(tree, routed)
+            shadow = shadows.of_receiver(receiver.name)
             hint = ("check the matchers of the routes naming it "
                     "(`khaosobs routes` shows where each alert goes)")
             if shadow is not None:

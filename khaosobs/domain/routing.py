@@ -122,28 +122,60 @@ class RouteNode:
         return [self.children[i] for i in sorted(positions + unkeyed)]
 
     def walk(self) -> list[RouteNode]:
-        return [self, *(node for child in self.children for node in child.walk())]
+        """This route and every route under it, in tree order (a stack: no list copied per level)."""
+        found: list[RouteNode] = []
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            found.append(node)
+            stack.extend(reversed(node.children))
+        return found
 
 
-def shadowing_route(tree: RouteNode, target: RouteNode, alerts: Sequence[Mapping[str, str]]) -> RouteNode | None:
-    """The route that takes, before `target` can, an alert whose labels `target` (and its parents) match."""
-    chain: list[RouteNode] = []
+class Shadows:
+    """Which route takes, before a given route can, an alert of the spec that route and its parents
+    match (the hint of `route-unreached`).
 
-    def ancestors(node: RouteNode, trail: list[RouteNode]) -> bool:
-        if node is target:
-            chain.extend(trail)
-            return True
-        return any(ancestors(child, [*trail, node]) for child in node.children)
+    Built once for a tree and its routed alerts, because the check asks about every route of every
+    receiver no alert reaches: a walk of the tree, or of every alert, per question made a tree of
+    thousands of routes cost the square of its size. The parents are one map; the alerts are indexed
+    by their labels, so a route with an equality matcher looks only at the alerts that carry its value.
+    """
 
-    if not ancestors(tree, []):
+    def __init__(self, tree: RouteNode, routed: Sequence[AlertRoute]) -> None:
+        self.routed = routed
+        self._parent: dict[int, RouteNode] = {}
+        self._by_receiver: dict[str, list[RouteNode]] = {}
+        for node in tree.walk():
+            for child in node.children:
+                self._parent[id(child)] = node
+            if not node.is_root:
+                self._by_receiver.setdefault(node.receiver, []).append(node)
+        self._by_label: dict[tuple[str, str], list[int]] = {}
+        for i, item in enumerate(routed):
+            for pair in item.labels.items():
+                self._by_label.setdefault(pair, []).append(i)
+
+    def of_receiver(self, receiver: str) -> RouteNode | None:
+        """The route shadowing the first route (in tree order) naming `receiver` that has one."""
+        return next((found for node in self._by_receiver.get(receiver, ())
+                     if (found := self.of(node)) is not None), None)
+
+    def of(self, target: RouteNode) -> RouteNode | None:
+        """The first route taking, instead of `target`, an alert `target` and its parents match."""
+        matchers = [*target.matchers]
+        node = target
+        while (parent := self._parent.get(id(node))) is not None:
+            matchers += parent.matchers
+            node = parent
+        # a missing label is "": an equality matcher with a value selects the alerts carrying it
+        equal = next((m for m in matchers if m.op == "=" and m.value), None)
+        candidates = self._by_label.get((equal.name, equal.value), []) if equal is not None else range(len(self.routed))
+        for i in candidates:
+            item = self.routed[i]
+            if all(m.matches(item.labels) for m in matchers) and not any(n is target for n in item.routes):
+                return item.routes[0]
         return None
-    for labels in alerts:
-        if not all(m.matches(labels) for node in (*chain, target) for m in node.matchers):
-            continue
-        taken = [node for node in tree.match(labels) if node is not target]
-        if taken and target not in tree.match(labels):
-            return taken[0]
-    return None
 
 
 def build_tree(route: Route, path: Path_ = ROOT_PATH, inherited: str = "") -> RouteNode:

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from khaosobs.domain.routing import (
     MatcherError,
+    AlertRoute,
     RouteNode,
+    Shadows,
     build_tree,
     escape_value,
     matcher_text,
@@ -211,3 +213,39 @@ def test_the_child_index_routes_as_trying_every_child(children: list[dict[str, o
     tree = build_tree(Route.model_validate({"receiver": "default", "routes": [
         {**child, "receiver": f"r{i}"} for i, child in enumerate(children)]}))
     assert [n.path for n in tree.match(labels)] == [n.path for n in _match_every_child(tree, labels)]
+
+
+def _shadow_by_search(tree: RouteNode, target: RouteNode, alerts: list[dict[str, str]]) -> RouteNode | None:
+    """route-unreached's hint as plainly as it can be said: the target's parents found by a search of
+    the tree, every alert tried, each routed afresh."""
+    def chain(node: RouteNode) -> list[RouteNode] | None:
+        if node is target:
+            return [node]
+        for child in node.children:
+            below = chain(child)
+            if below is not None:
+                return [node, *below]
+        return None
+
+    nodes = chain(tree) or []
+    for labels in alerts:
+        if all(m.matches(labels) for node in nodes for m in node.matchers):
+            taken = tree.match(labels)
+            if not any(n is target for n in taken):
+                return taken[0]
+    return None
+
+
+_NESTED = st.fixed_dictionaries({"matchers": st.lists(_MATCHERS, max_size=2), "continue": st.booleans(),
+                                 "routes": st.lists(_CHILD, max_size=3)})
+
+
+@given(st.lists(_NESTED, max_size=5), st.lists(_LABELS, max_size=6))
+def test_shadows_finds_what_a_search_of_the_tree_finds(children: list[dict[str, object]],
+                                                       alerts: list[dict[str, str]]) -> None:
+    # the map of parents and the index of alerts by label give the plain search's answer, for every route
+    tree = build_tree(Route.model_validate({"receiver": "default", "routes": children}))
+    routed = [AlertRoute(None, labels, tree.match(labels)) for labels in alerts]  # type: ignore[arg-type]
+    shadows = Shadows(tree, routed)
+    for node in tree.walk()[1:]:
+        assert shadows.of(node) is _shadow_by_search(tree, node, alerts)
