@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.stages import import_inputs
 from benchmarks.workload import SHAPES, khaosobs_spec, metrics_forge_services, shaped_spec
 from khaosobs.commands.render import ONE_PROCESS_ENV
 
@@ -206,6 +207,12 @@ def run(args: argparse.Namespace, sizes: list[int], work: Path, env: dict[str, s
             pt, pcode, _ = timed_process(1, [promtool, "check", "rules", *rules])
             print(f"         promtool check rules on the same {len(rules)} files: {pt:7.2f} s (exit {pcode}); "
                   f"khaosobs render / promtool = {seconds / pt:.2f}")
+        if n == args.profile_size:
+            inputs = import_inputs(out)
+            it, icode, ipeak = timed_process(repeat, khaosobs_cmd("import", *inputs, "-o", folder / "imported"),
+                                             folder, env, setup=functools.partial(set_aside, folder / "imported"))
+            print(f"         khaosobs import of that render ({len(inputs)} files: the rules, the Alertmanager "
+                  f"config, the dashboards): {it:7.2f} s (exit {icode}, peak {ipeak:6.1f} MiB)")
         if not args.no_forge and n == args.profile_size:
             forge = metrics_forge(args.forge_venv)
             if forge is None:

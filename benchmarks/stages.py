@@ -72,9 +72,43 @@ def call_counts(spec_path: Path, out: Path) -> dict[str, int]:
     return counts
 
 
+def import_inputs(tree: Path) -> list[Path]:
+    """What `khaosobs import` is given of a rendered tree, as one adopting khaosobs would give it the
+    configs it has: the rule files, the Alertmanager config and the dashboards."""
+    return [*sorted((tree / "prometheus" / "rules").glob("*.yml")), tree / "alertmanager" / "alertmanager.yml",
+            *sorted((tree / "grafana" / "dashboards").glob("*.json"))]
+
+
+def import_call_counts(spec_path: Path, out: Path) -> dict[str, int]:
+    """The calls of `khaosobs import` of the spec's rendered tree (rendered first, uncounted)."""
+    import cProfile
+    import pstats
+
+    from benchmarks.workload import khaosobs_spec
+    from khaosobs.commands.render import render_outputs
+    from khaosobs.importer import import_files
+    from khaosobs.output.writer import apply, plan
+    from khaosobs.spec.loader import load_paths
+    from khaosobs.spec.model import Spec
+
+    def rendered(path: Path, tree: Path) -> list[Path]:
+        spec = Spec.model_validate(load_paths([path]).data)
+        apply(plan(tree, render_outputs(spec, path.name)))
+        return import_inputs(tree)
+
+    # a first import of one service, uncounted: the modules an import loads lazily are then loaded
+    one = out.parent / "one-service.yaml"
+    one.write_text(khaosobs_spec(1), encoding="utf-8")
+    import_files(rendered(one, out.parent / "one-service"))
+    inputs = rendered(spec_path, out)
+    profile = cProfile.Profile()
+    profile.runcall(import_files, inputs)
+    return {"import": int(pstats.Stats(profile).total_calls)}  # type: ignore[attr-defined]
+
+
 if __name__ == "__main__":
-    # python3 -m benchmarks.stages SERVICES WORKDIR, or SHAPE:N WORKDIR (benchmarks.workload.shaped_spec):
-    # the counts (every target), as JSON
+    # python3 -m benchmarks.stages SERVICES WORKDIR, SHAPE:N WORKDIR (benchmarks.workload.shaped_spec) or
+    # import:SERVICES WORKDIR (the import of the render of that many services): the counts, as JSON
     import json
     import sys
 
@@ -83,5 +117,10 @@ if __name__ == "__main__":
     size, work = sys.argv[1], Path(sys.argv[2])
     shape, _, n = size.rpartition(":")
     spec = work / "spec.yaml"
-    spec.write_text(shaped_spec(shape, int(n)) if shape else khaosobs_spec(int(n), deploy=True), encoding="utf-8")
-    sys.stdout.write(json.dumps(call_counts(spec, work / "generated")) + "\n")
+    if shape == "import":
+        spec.write_text(khaosobs_spec(int(n)), encoding="utf-8")
+        counts = import_call_counts(spec, work / "generated")
+    else:
+        spec.write_text(shaped_spec(shape, int(n)) if shape else khaosobs_spec(int(n), deploy=True), encoding="utf-8")
+        counts = call_counts(spec, work / "generated")
+    sys.stdout.write(json.dumps(counts) + "\n")

@@ -71,3 +71,12 @@ def test_every_stage_is_linear_along_each_axis_of_a_spec(shape: str, tmp_path: P
     worse = {stage: round(large[stage] / small[stage], 2) for stage in small
              if large[stage] > growth * SLACK * max(small[stage], 1)}
     assert not worse, f"stages whose calls grow faster than the {shape} ({growth:.0f}x): {worse}"
+
+
+def test_import_is_linear_in_the_services(tmp_path: Path) -> None:
+    # `khaosobs import` of a rendered tree (rules, Alertmanager config, dashboards): each dashboard once
+    # derived its thresholds from every alert imported before it, dashboards x alerts
+    small, large = _counts(f"import:{SMALL}", tmp_path / "small"), _counts(f"import:{LARGE}", tmp_path / "large")
+    growth = LARGE / SMALL
+    assert large["import"] > 2 * small["import"]
+    assert large["import"] <= growth * SLACK * small["import"], round(large["import"] / small["import"], 2)

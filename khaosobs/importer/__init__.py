@@ -13,6 +13,8 @@ the assembled spec with the ordinary pipeline, setting aside (and reporting) any
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,11 +110,15 @@ def _alert_thresholds(services: list[dict[str, Any]]) -> dict[str, list[Threshol
     return found
 
 
+DashboardInputs = Callable[[], tuple[dict[str, Metric], dict[str, list[ThresholdStep]]]]
+
+
 def _import_document(document: Document, project: str, report: ImportReport, services: list[dict[str, Any]],
                      by_name: dict[str, dict[str, Any]], dashboards: list[dict[str, Any]],
                      telemetry: TelemetryImport, alerting: dict[str, Any] | None,
-                     overviews: set[str]) -> dict[str, Any] | None:
-    """One document into the spec being built; returns the `alerting` section (set by the first config)."""
+                     overviews: set[str], dashboard_inputs: DashboardInputs) -> dict[str, Any] | None:
+    """One document into the spec being built; returns the `alerting` section (set by the first config).
+    `dashboard_inputs`: the metrics and alert thresholds a dashboard's units and thresholds come from."""
     if document.kind == "rules":
         services.extend(import_rules(document, by_name, report))
     elif document.kind == "instrumentation":
@@ -135,7 +141,7 @@ def _import_document(document: Document, project: str, report: ImportReport, ser
                 overviews.add(service)
         else:
             dashboards.append(import_dashboard(document.data, document.origin, project, report,
-                                               _declared(services), _alert_thresholds(services)))
+                                               *dashboard_inputs()))
         if (grafana := grafana_target(document.data.get("schemaVersion"))) is not None:
             telemetry.grafana = grafana  # every dashboard of a render has the same schemaVersion
     elif alerting is None:
@@ -158,11 +164,18 @@ def import_files(paths: list[Path], project: str = "imported") -> ImportResult:
     kinds = ("rules", "instrumentation", "prometheus_config", "alert_tests", "alertmanager", "datasources",
              "collector", "dashboard")
     deploy = {kind: [d.data for d in documents if d.kind == kind] for kind in ("kubernetes", "ruler")}
+
+    @functools.cache
+    def dashboard_inputs() -> tuple[dict[str, Metric], dict[str, list[ThresholdStep]]]:
+        # once, at the first dashboard: dashboards come last (`kinds`), so every service is there, and a
+        # dashboard changes none (once per dashboard, every alert was validated again: dashboards x alerts)
+        return _declared(services), _alert_thresholds(services)
+
     documents = [d for d in documents if d.kind not in deploy]
     for document in sorted(documents, key=lambda d: kinds.index(d.kind)):  # stable: input order within a kind
         try:
             alerting = _import_document(document, project, report, services, by_name, dashboards, telemetry,
-                                        alerting, overviews)
+                                        alerting, overviews, dashboard_inputs)
         except (AttributeError, TypeError, KeyError, ValueError) as exc:  # a value of a type the tool refuses too
             report.omit(document.origin, f"not carried: its structure is not that of a valid {document.kind} "
                         f"config ({type(exc).__name__})")

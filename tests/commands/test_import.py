@@ -574,3 +574,33 @@ def test_slos_of_every_sli_form_come_back(tmp_path: Path) -> None:
     assert [s.model_dump() for s in spec.services[0].slos] == [s.model_dump() for s in validation.spec.services[0].slos]
     again = rendered(spec, "prometheus", "slo-forms.yaml")
     assert [p for p in again if again[p] != files[p]] == []
+
+
+_YAML_INPUTS = sorted(p for folder in ("tests/import", "tests/data", "tests/specs", "generated")
+                      for p in (Path(__file__).resolve().parents[2] / folder).rglob("*.y*ml"))
+
+
+def test_libyaml_reads_every_input_as_the_pure_parser_does() -> None:
+    # an import reads YAML with libyaml for speed, and falls back to the pure parser only for its error
+    # message: both must give the same documents (every scalar text) of every YAML file the tests hold
+    from khaosobs.importer.sources import _documents
+
+    assert len(_YAML_INPUTS) > 100
+    for path in _YAML_INPUTS:
+        text = path.read_text(encoding="utf-8")
+        assert _documents(text, path.name, yaml.CBaseLoader) == _documents(text, path.name, yaml.BaseLoader), path
+
+
+@pytest.mark.parametrize("text", ["a: [1, 2\n", "a: 'x\n", "k: v\n- item\n", "a: &x 1\nb: *y\n", "\t- a\n"])
+def test_unreadable_yaml_is_reported_with_the_pure_parsers_position(text: str) -> None:
+    from khaosobs.importer.sources import ImportInputError, _parse_text
+
+    try:
+        yaml.load(text, Loader=yaml.BaseLoader)
+    except yaml.MarkedYAMLError as exc:
+        assert exc.problem_mark is not None
+        expected = (exc.problem_mark.line + 1, exc.problem_mark.column + 1, f"not valid YAML: {exc.problem}")
+    with pytest.raises(ImportInputError) as raised:
+        _parse_text(text, "rules.yaml", json_first=False)
+    [found] = raised.value.diagnostics
+    assert (found.location.line, found.location.column, found.message) == expected

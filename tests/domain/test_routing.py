@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from khaosobs.domain.routing import (
-    MatcherError,
     AlertRoute,
+    MatcherError,
     RouteNode,
     Shadows,
     build_tree,
