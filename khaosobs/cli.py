@@ -370,18 +370,14 @@ def routes(
                          "labels": r.labels, "receivers": r.receivers, "default_only": r.default_only}
                         for r in routed]) + "\n")
         return
-    from rich.console import Console
-    from rich.table import Table
+    from khaosobs.commands.tables import Cell, print_table
 
-    table = Table(show_header=True, header_style="bold", box=None)
-    for column in ("service", "alert", "severity", "receivers"):
-        table.add_column(column, overflow="fold")  # names whole, never cut with an ellipsis
+    rows = []
     for r in routed:
         receivers = ", ".join(r.receivers)
-        table.add_row(r.alert.service, r.alert.name, r.labels.get("severity", ""),
-                      f"[yellow]{receivers} (default)[/yellow]" if r.default_only else receivers)
-    # piped output is read by scripts and logs: no terminal width to fit, so do not fold names
-    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
+        rows.append([r.alert.service, r.alert.name, r.labels.get("severity", ""),
+                     Cell(f"{receivers} (default)", "yellow") if r.default_only else receivers])
+    print_table(("service", "alert", "severity", "receivers"), rows)
 
 
 @app.command("coverage")
@@ -408,19 +404,14 @@ def coverage_command(
 
         _out(json_text(as_json(spec)) + "\n")
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from khaosobs.commands.tables import Cell, print_table
 
         wanted = required(spec)
-        table = Table(show_header=True, header_style="bold", box=None)
-        table.add_column("service", overflow="fold")
-        for name in REQUIREMENT_NAMES:
-            table.add_column(f"{name} (required)" if name in wanted else name, overflow="fold")
-        table.add_column("policy", overflow="fold")
-        for row in rows:
-            verdict = "[red]unmet: " + ", ".join(row.unmet) + "[/red]" if row.unmet else "met"
-            table.add_row(row.service, *(cell_text(row.cells[name]) for name in REQUIREMENT_NAMES), verdict)
-        Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
+        headers = ["service", *(f"{name} (required)" if name in wanted else name for name in REQUIREMENT_NAMES),
+                   "policy"]
+        print_table(headers, [[row.service, *(cell_text(row.cells[name]) for name in REQUIREMENT_NAMES),
+                               Cell("unmet: " + ", ".join(row.unmet), "red") if row.unmet else "met"]
+                              for row in rows])
         _out(f"policy requires: {', '.join(wanted) if wanted else 'nothing (no policy block)'}\n")
     raise typer.Exit(EXIT_INVALID if any(row.unmet for row in rows) else EXIT_OK)
 @app.command("import")

@@ -21,7 +21,7 @@ from khaosobs.domain import wiring
 from khaosobs.domain.dashboards import all_panels, planned_dashboards
 from khaosobs.domain.logql import analyse_logql
 from khaosobs.domain.promql import grafana_substituted
-from khaosobs.domain.promql_analysis import analyse
+from khaosobs.domain.promql_analysis import selected_names
 from khaosobs.spec.model import CoverageRequirement, Dashboard, Metric, Service, Spec
 
 REQUIREMENT_NAMES: tuple[str, ...] = get_args(CoverageRequirement)
@@ -75,8 +75,8 @@ class SpecIndex:
             for panel, _row in all_panels(dashboard):
                 for expr in [panel.expr, *(t.expr for t in panel.targets)]:
                     if expr is not None:
-                        selectors = analyse(grafana_substituted(expr)).selectors
-                        services |= {self.series_owner[s.name] for s in selectors if s.name in self.series_owner}
+                        names = selected_names(grafana_substituted(expr))
+                        services |= {self.series_owner[name] for name in names if name in self.series_owner}
                 if panel.logql is not None:
                     for selector in analyse_logql(panel.logql, grafana=True).selectors:
                         if selector.get(label) in self.log_owner:

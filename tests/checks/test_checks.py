@@ -442,3 +442,21 @@ def test_no_check_imports_another_check() -> None:
         others = {m for m in imported if m.startswith("khaosobs.checks.") and m.rsplit(".", 1)[1] in checks}
         assert not others, f"checks/{name}.py imports the checks {sorted(others)}"
     assert "promql" in checks and "logql" in checks
+
+
+def test_selected_names_are_the_analysis_selectors_names() -> None:
+    # coverage asks only which series a query reads (selected_names); the checks' full analysis must agree
+    from benchmarks.workload import khaosobs_spec
+    from khaosobs.domain.promql import grafana_substituted
+    from khaosobs.domain.promql_analysis import analysis_of, selected_names
+    from tests.support.realworld import source_rules
+
+    workload = yaml.safe_load(khaosobs_spec(3))
+    queries = [rule.expr for rule in source_rules()]
+    queries += [grafana_substituted(p["expr"]) for d in workload["dashboards"] for p in d["panels"]]
+    queries += ['{__name__="up", job="x"}', '{__name__=~"up|down"}', 'sum(rate({__name__!="a", __name__="b"}[5m]))',
+                'topk(scalar(x), y{__name__="z"}) and on() absent(w)', "x[5m:1m] offset 1h", "1 + 2", "", "sum(("]
+    assert len(queries) > 900
+    for text in queries:
+        expected = [s.name for s in analysis_of(text).selectors if s.name is not None]
+        assert selected_names(text) == expected, text
